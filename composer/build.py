@@ -1,0 +1,194 @@
+"""Spec → steps → real transformers objects: config, model (cpu or meta), processors."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from composer import catalog, processors
+from composer.errors import SpecError
+from composer.fields import config_fields
+from composer.plan import Expr, Ref, Step
+from composer.spec import Spec
+
+# ----- planning --------------------------------------------------------------------------------
+
+
+def _default_stage_count(model_type: str) -> int | None:
+    """How many feature maps the model's own default backbone hands on (MaskFormer: 4), so that a
+    chosen backbone feeds the same number; ResNet's default of ["stage4"] alone breaks the forward pass."""
+    default = catalog.config_class(model_type)().backbone_config
+    if default is None:
+        return None
+    outs = getattr(default, "out_indices", None) or getattr(default, "out_features", None)
+    return len(outs) if outs else None
+
+
+def backbone_steps(spec: Spec) -> list[Step]:
+    bb = spec.backbone
+    n = _default_stage_count(spec.model_type)
+    picked = {k: bb[k] for k in ("out_features", "out_indices") if bb.get(k) is not None}
+    if "timm" in bb:
+        kwargs: dict[str, Any] = {"backbone": bb["timm"], "use_pretrained_backbone": bb.get("pretrained", False)}
+        if picked.get("out_indices") is None and n:
+            picked = {"out_indices": list(range(-n, 0))}
+        return [Step("backbone_config", "TimmBackboneConfig", (), {**kwargs, **picked})]
+    cls = catalog.config_class(bb["model_type"])
+    kwargs = dict(bb.get("config", {}))
+    if not picked and n and "out_features" not in kwargs and "out_indices" not in kwargs:
+        stages = cls(**kwargs).stage_names
+        picked = {"out_features": list(stages[-n:])}
+    return [Step("backbone_config", cls.__name__, (), {**kwargs, **picked})]
+
+
+def config_steps(spec: Spec) -> list[Step]:
+    cls = catalog.config_class(spec.model_type)
+    out = backbone_steps(spec) if spec.backbone else []
+    kwargs = dict(spec.config)
+    if spec.backbone:
+        kwargs["backbone_config"] = Ref("backbone_config")
+    if spec.pretrained is not None:
+        from composer import hub
+
+        target, local_only = hub.resolve(spec.pretrained, "pretrained")
+        out.append(Step("config", f"{cls.__name__}.from_pretrained", (target,), kwargs,
+                        run_kwargs={"local_files_only": True} if local_only else {}))
+    else:
+        out.append(Step("config", cls.__name__, (), kwargs))
+    return out
+
+
+def model_steps(spec: Spec) -> list[Step]:
+    head = catalog.resolve_architecture(spec.model_type, spec.architecture)
+    out = [Step(None, "torch.manual_seed", (spec.seed,))]
+    if spec.pretrained is not None:
+        from composer import hub
+
+        target, local_only = hub.resolve(spec.pretrained, "pretrained")
+        out.append(Step("model", f"{head.name}.from_pretrained", (target,),
+                        {"config": Ref("config"), "use_safetensors": True},
+                        run_kwargs={"local_files_only": True} if local_only else {}))
+    else:
+        out.append(Step("model", head.name, (Ref("config"),)))
+    return out
+
+
+def plan(spec: Spec) -> list[Step]:
+    """All steps of a validated Spec: config, seed, model, then preprocessing."""
+    return config_steps(spec) + model_steps(spec) + processors.steps(spec)
+
+
+# ----- running ---------------------------------------------------------------------------------
+
+
+def _resolve(callee: str, names: dict[str, Any]):
+    head, *rest = callee.split(".")
+    if head in names:
+        obj = names[head]
+    elif head == "torch":
+        import torch as obj
+    else:
+        import transformers
+
+        obj = getattr(transformers, head)
+    for part in rest:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _value(v: Any, names: dict[str, Any]) -> Any:
+    if isinstance(v, Ref):
+        return names[v.name]
+    if isinstance(v, Expr):
+        return eval(v.source, {"__builtins__": {"open": open}})  # our own generated file reads only
+    return v
+
+
+def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Execute steps; return the variables they made. Errors name the step's target."""
+    names = dict(names or {})
+    for step in steps:
+        fn = _resolve(step.callee, names)
+        args = [_value(a, names) for a in step.args]
+        kwargs = {k: _value(v, names) for k, v in {**step.kwargs, **step.run_kwargs}.items()}
+        result = fn(*args, **kwargs)
+        if step.target:
+            names[step.target] = result
+    return names
+
+
+def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
+    from composer.validate import field_in_message
+
+    message = str(err).strip().splitlines()
+    text = " ".join(line.strip() for line in message if line.strip()) or type(err).__name__
+    names = list(spec.config) + [f.name for f in config_fields(spec.model_type)]
+    return SpecError(field_in_message(text, names, prefix), text)
+
+
+def build_config(spec: Spec):
+    """The transformers config of a (validated) Spec, with only its overrides applied."""
+    try:
+        return run(config_steps(spec))["config"]
+    except SpecError:
+        raise
+    except Exception as err:  # transformers' own validation: re-raised naming the field
+        raise _field_error(err, spec, "config") from None
+
+
+def build_model(spec: Spec, device: str = "cpu"):
+    """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights."""
+    import torch
+
+    config = build_config(spec)
+    steps = model_steps(spec)
+    try:
+        if device == "meta":
+            with torch.device("meta"):
+                return run(steps, {"config": config})["model"]
+        return run(steps, {"config": config})["model"]
+    except SpecError:
+        raise
+    except Exception as err:
+        raise _field_error(err, spec, "config") from None
+
+
+_META_CACHE: OrderedDict[str, Any] = OrderedDict()
+
+
+def build_meta_model(spec: Spec):
+    """A meta-device model, cached by design: repeated summaries of one design build once."""
+    key = spec.key()
+    if key not in _META_CACHE:
+        if spec.pretrained is not None:
+            # Only the architecture matters on meta: its config, without loading weights.
+            config = build_config(spec)
+            head = catalog.resolve_architecture(spec.model_type, spec.architecture)
+            import torch
+
+            with torch.device("meta"):
+                model = run([Step("model", head.name, (Ref("config"),))], {"config": config})["model"]
+        else:
+            model = build_model(spec, device="meta")
+        _META_CACHE[key] = model
+        while len(_META_CACHE) > 8:
+            _META_CACHE.popitem(last=False)
+    _META_CACHE.move_to_end(key)
+    return _META_CACHE[key]
+
+
+def build_processors(spec: Spec) -> dict[str, Any]:
+    """tokenizer / image_processor / feature_extractor / processor, whichever the Spec has."""
+    steps = processors.steps(spec)
+    if not steps:
+        return {}
+    try:
+        names = run(steps)
+    except SpecError:
+        raise
+    except Exception as err:
+        where = steps[0].target if steps else "processor"
+        raise SpecError(where, " ".join(str(err).split()) or type(err).__name__) from None
+    if "tokenizer" in names:
+        processors.check_tokenizer(spec, names["tokenizer"])
+    return {k: names[k] for k in ("tokenizer", "image_processor", "feature_extractor", "processor") if k in names}

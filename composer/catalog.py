@@ -1,0 +1,154 @@
+"""What the installed transformers offers, read from its own Auto mappings (never a hand list)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from composer.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Head:
+    """One architecture of a model type: the class name and the task its Auto mapping serves."""
+
+    name: str
+    task: str  # "base" for the bare model, else e.g. "sequence-classification"
+
+
+def _auto():
+    from transformers.models.auto import configuration_auto, modeling_auto
+
+    return configuration_auto, modeling_auto
+
+
+@functools.cache
+def model_types() -> tuple[str, ...]:
+    """Every model type the installed transformers knows, sorted."""
+    configuration_auto, _ = _auto()
+    return tuple(sorted(configuration_auto.CONFIG_MAPPING_NAMES))
+
+
+def check_model_type(model_type: str, where: str = "model_type") -> None:
+    if model_type not in set(model_types()):
+        close = [t for t in model_types() if t.startswith(model_type[:3])][:5] if model_type else []
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m composer types`"
+        raise SpecError(where, f"unknown model type {model_type!r}{hint}")
+
+
+@functools.cache
+def config_class(model_type: str):
+    """The config class of a model type (imports only that model's configuration module)."""
+    check_model_type(model_type)
+    from transformers import CONFIG_MAPPING
+
+    return CONFIG_MAPPING[model_type]
+
+
+def _task_of(mapping_name: str) -> str:
+    # MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES -> "sequence-classification"
+    core = mapping_name.removesuffix("_MAPPING_NAMES").removeprefix("MODEL_FOR_").removeprefix("MODEL")
+    return core.lower().replace("_", "-") or "base"
+
+
+@functools.cache
+def _head_mappings() -> tuple[tuple[str, dict], ...]:
+    _, modeling_auto = _auto()
+    out = []
+    for name in sorted(dir(modeling_auto)):
+        if name.startswith("MODEL") and name.endswith("_MAPPING_NAMES"):
+            mapping = getattr(modeling_auto, name)
+            if isinstance(mapping, dict):
+                out.append((_task_of(name), mapping))
+    return tuple(out)
+
+
+@functools.cache
+def heads(model_type: str) -> tuple[Head, ...]:
+    """The base model first, then every head class with its task(s), from transformers' mappings."""
+    check_model_type(model_type)
+    tasks: dict[str, list[str]] = {}
+    for task, mapping in _head_mappings():
+        names = mapping.get(model_type)
+        if names is None or task == "backbone":
+            continue
+        for cls_name in (names,) if isinstance(names, str) else names:
+            tasks.setdefault(cls_name, []).append(task)
+    found = []
+    for cls_name, ts in tasks.items():
+        # A class serving several tasks (e.g. a base model listed under "pretraining" too) keeps the
+        # most specific: "base" wins for the bare model, else the first task alphabetically.
+        found.append(Head(cls_name, "base" if "base" in ts else sorted(ts)[0]))
+    found.sort(key=lambda h: (h.task != "base", h.name))
+    return tuple(found)
+
+
+def resolve_architecture(model_type: str, architecture: str | None, where: str = "architecture") -> Head:
+    """The Head for ``architecture`` (None = the base model), or a SpecError listing the choices."""
+    options = heads(model_type)
+    if not options:
+        raise SpecError("model_type", f"{model_type!r} has no PyTorch model class in transformers")
+    if architecture is None:
+        base = [h for h in options if h.task == "base"]
+        if not base:
+            raise SpecError(
+                where, f"{model_type!r} has no base model; choose one of {', '.join(h.name for h in options)}"
+            )
+        return base[0]
+    for head in options:
+        if head.name == architecture:
+            return head
+    raise SpecError(where, f"{architecture!r} is not a {model_type} architecture; allowed: "
+                    f"{', '.join(h.name for h in options)}")
+
+
+@functools.cache
+def backbone_types() -> tuple[str, ...]:
+    """Model types usable as a backbone through AutoBackbone (transformers' own backbone mapping)."""
+    _, modeling_auto = _auto()
+    return tuple(sorted(t for t in modeling_auto.MODEL_FOR_BACKBONE_MAPPING_NAMES if t != "timm_backbone"))
+
+
+@functools.cache
+def timm_models(pattern: str = "*") -> tuple[str, ...]:
+    """timm architectures that can be built offline (no weights needed)."""
+    import timm
+
+    return tuple(timm.list_models(pattern))
+
+
+def takes_backbone(model_type: str) -> bool:
+    """Whether this model type's config has a ``backbone_config`` (MaskFormer, DETR, UperNet, …)."""
+    from composer.fields import config_fields
+
+    return any(f.name == "backbone_config" for f in config_fields(model_type))
+
+
+# ----- modality, used to group types in pickers and to make forward-pass inputs ---------------
+
+_MODALITY_TASKS = {
+    "audio": re.compile(r"audio|ctc|speech|xvector|text-to-waveform|text-to-spectrogram"),
+    "vision": re.compile(r"image|vision|depth|object-detection|segmentation|video|keypoint|backbone"),
+}
+
+
+@functools.cache
+def modality(model_type: str) -> str:
+    """"text", "vision", "audio" or "multimodal", from the heads and processors transformers maps."""
+    from transformers.models.auto import feature_extraction_auto, image_processing_auto, tokenization_auto
+
+    kinds = set()
+    if model_type in tokenization_auto.TOKENIZER_MAPPING_NAMES:
+        kinds.add("text")
+    if model_type in image_processing_auto.IMAGE_PROCESSOR_MAPPING_NAMES:
+        kinds.add("vision")
+    if model_type in feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES:
+        kinds.add("audio" if "vision" not in kinds else "vision")
+    for head in heads(model_type):
+        for kind, pattern in _MODALITY_TASKS.items():
+            if pattern.search(head.task):
+                kinds.add(kind)
+    if not kinds:
+        return "text"
+    return kinds.pop() if len(kinds) == 1 else "multimodal"

@@ -1,0 +1,113 @@
+"""Check a Spec against the installed transformers and return it normalised.
+
+Normalised means: aliases replaced by the attributes they stand for (``hidden_size`` → ``dim``),
+values equal to the class default dropped (the config diff stays minimal), and the guide's silent
+5.x traps corrected with a warning or refused with a message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from composer import catalog
+from composer.errors import SpecError
+from composer.fields import canonical_name, check_value, class_fields
+from composer.spec import Spec
+
+
+def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults: bool) -> dict[str, Any]:
+    by_name = {f.name: f for f in class_fields(cls)}
+    attribute_map = getattr(cls, "attribute_map", {})
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        name = attribute_map.get(key, key)
+        spot = f"{where}.{key}"
+        f = by_name.get(name)
+        if f is None:
+            close = [n for n in by_name if key.split("_")[0] in n][:4]
+            hint = f"; similar: {', '.join(close)}" if close else f"; see `python -m composer fields`"
+            raise SpecError(spot, f"{cls.__name__} has no attribute {key!r}{hint}")
+        if name == "backbone_config":
+            raise SpecError(spot, 'set the backbone with the spec\'s "backbone" key')
+        check_value(f, value, spot)
+        if name in out:
+            raise SpecError(spot, f"given twice (as {name!r} and its alias {key!r})")
+        if keep_defaults or value != f.default:
+            out[name] = value
+    return out
+
+
+def validate_config(spec: Spec) -> dict[str, Any]:
+    cls = catalog.config_class(spec.model_type)
+    return _config_overrides(cls, spec.config, "config", keep_defaults=spec.pretrained is not None)
+
+
+def validate_backbone(spec: Spec) -> dict[str, Any] | None:
+    bb = spec.backbone
+    if bb is None:
+        return None
+    if not catalog.takes_backbone(spec.model_type):
+        raise SpecError("backbone", f"{spec.model_type} takes no backbone (its config has no backbone_config)")
+    out = dict(bb)
+    if "timm" in bb:
+        try:
+            import timm
+        except ImportError as err:  # torchvision missing or broken underneath timm
+            raise SpecError("backbone.timm", f"timm cannot be imported here: {err}") from None
+        if not timm.is_model(bb["timm"]):
+            raise SpecError("backbone.timm", f"{bb['timm']!r} is not a timm model; e.g. resnet50, convnext_tiny")
+        if bb.get("out_features") is not None:
+            raise SpecError("backbone.out_features", "a timm backbone selects stages with out_indices")
+        return out
+    catalog.check_model_type(bb["model_type"], "backbone.model_type")
+    if bb["model_type"] not in catalog.backbone_types():
+        raise SpecError("backbone.model_type", f"{bb['model_type']!r} has no backbone class; allowed: "
+                        f"{', '.join(catalog.backbone_types())}")
+    cls = catalog.config_class(bb["model_type"])
+    out["config"] = _config_overrides(cls, bb.get("config", {}), "backbone.config", keep_defaults=False)
+    return out
+
+
+_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def field_in_message(message: str, names: list[str], prefix: str = "config") -> str:
+    """The config attribute a transformers error message is about (the first one it names)."""
+    words = set(_ATTR.findall(message.replace("self.", " ")))
+    for name in names:
+        if name in words:
+            return f"{prefix}.{name}"
+    return prefix
+
+
+def validate(spec: Spec, deep: bool = True) -> Spec:
+    """The normalised Spec, or SpecError. ``deep`` also builds config and model on the meta device,
+    so that cross-field errors transformers would raise later (e.g. ``dim`` not divisible by
+    ``n_heads``) are caught now, named, and never surface as a traceback."""
+    from composer import processors
+
+    catalog.check_model_type(spec.model_type)
+    head = catalog.resolve_architecture(spec.model_type, spec.architecture)
+    normal = Spec(
+        model_type=spec.model_type,
+        architecture=None if head.task == "base" and spec.architecture is None else head.name,
+        config=validate_config(spec),
+        backbone=validate_backbone(spec),
+        tokenizer=processors.validate_tokenizer(spec),
+        image_processor=processors.validate_part(spec, "image_processor"),
+        feature_extractor=processors.validate_part(spec, "feature_extractor"),
+        processor=spec.processor,
+        pretrained=spec.pretrained,
+        seed=spec.seed,
+    )
+    if normal.pretrained is not None:
+        from composer import hub
+
+        hub.resolve(normal.pretrained, "pretrained")
+    processors.validate_processor(normal)
+    if deep:
+        from composer.build import build_meta_model
+
+        build_meta_model(normal)
+    return normal
