@@ -1,0 +1,120 @@
+"""A design saved as a ``save_pretrained`` folder (plus composer.spec.json), atomically, and read back
+with transformers alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from composer.errors import SpecError
+from composer.spec import Spec
+
+SPEC_FILE = "composer.spec.json"
+
+
+def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
+         progress: Callable[[str, float], None] | None = None) -> Path:
+    """Build on CPU and write the folder. Everything goes to a hidden temporary folder beside the
+    target and is renamed into place at the end: an interrupted save leaves no partial folder."""
+    from composer.api import ready
+    from composer.build import build_model, build_processors
+    from composer.codegen import SAVED
+
+    report = progress or (lambda stage, fraction: None)
+    spec = ready(spec)
+    target = Path(directory).expanduser().resolve()
+    if target.exists() and not overwrite:
+        raise SpecError("DIR", f"{target} exists; pass --overwrite (overwrite=True) to replace it")
+    if target.exists() and not target.is_dir():
+        raise SpecError("DIR", f"{target} is a file, not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        report("building the model", 0.05)
+        model = build_model(spec, device="cpu")
+        parts = build_processors(spec)
+        report("writing the weights", 0.5)
+        model.save_pretrained(tmp)
+        report("writing the processors", 0.85)
+        if "processor" in parts:
+            parts["processor"].save_pretrained(tmp)
+        else:
+            for name in SAVED:
+                if name in parts:
+                    parts[name].save_pretrained(tmp)
+        (tmp / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report("saved", 1.0)
+    return target
+
+
+def check(directory: str | Path) -> dict[str, Any]:
+    """Reload a checkpoint folder with transformers alone and report what it holds."""
+    import transformers
+    from transformers import AutoConfig
+
+    folder = Path(directory)
+    if not (folder / "config.json").is_file():
+        raise SpecError("DIR", f"{folder} has no config.json; not a save_pretrained folder")
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    architecture = (config.architectures or [None])[0]
+    model_cls = getattr(transformers, architecture) if architecture else transformers.AutoModel
+    model = model_cls.from_pretrained(folder, use_safetensors=True, local_files_only=True)
+    params = {id(p): p for p in model.parameters()}
+    report: dict[str, Any] = {
+        "folder": str(folder),
+        "model_type": config.model_type,
+        "architecture": type(model).__name__,
+        "parameters": sum(p.numel() for p in params.values()),
+        "dtype": str(next(iter(params.values())).dtype).removeprefix("torch.") if params else None,
+        "files": sorted(p.name for p in folder.iterdir()),
+        "spec": (folder / SPEC_FILE).is_file(),
+    }
+    loaders = {
+        "tokenizer": ("AutoTokenizer", "tokenizer_config.json"),
+        "image_processor": ("AutoImageProcessor", "preprocessor_config.json"),
+        "feature_extractor": ("AutoFeatureExtractor", "preprocessor_config.json"),
+        "processor": ("AutoProcessor", "processor_config.json"),
+    }
+    preprocessor = _json(folder / "preprocessor_config.json")
+    for name, (auto, marker) in loaders.items():
+        if not (folder / marker).is_file():
+            continue
+        if name == "image_processor" and "image_processor_type" not in preprocessor:
+            continue
+        if name == "feature_extractor" and "feature_extractor_type" not in preprocessor:
+            continue
+        obj = getattr(transformers, auto).from_pretrained(folder, local_files_only=True)
+        report[name] = type(obj).__name__
+        if name == "tokenizer":
+            report["vocab_size"] = len(obj)
+    return report
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def format_check(report: dict[str, Any]) -> str:
+    lines = [f"{report['folder']}: loads with transformers",
+             f"  {report['architecture']} ({report['model_type']}), {report['parameters']:,} parameters, "
+             f"{report['dtype']}"]
+    for name in ("tokenizer", "image_processor", "feature_extractor", "processor"):
+        if name in report:
+            extra = f", {report['vocab_size']:,} tokens" if name == "tokenizer" else ""
+            lines.append(f"  {name}: {report[name]}{extra}")
+    lines.append(f"  files: {', '.join(report['files'])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,136 @@
+"""``python -m composer``: the engine without a notebook. Errors: one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+
+from composer.errors import ComposerWarning, SpecError
+
+
+def _types(args) -> None:
+    from composer.catalog import model_types
+
+    print("\n".join(model_types()))
+
+
+def _heads(args) -> None:
+    from composer.catalog import heads
+
+    rows = heads(args.model_type)
+    if args.json:
+        print(json.dumps([{"name": h.name, "task": h.task} for h in rows], indent=2))
+        return
+    width = max((len(h.name) for h in rows), default=0)
+    for h in rows:
+        print(f"{h.name:<{width}}  {h.task}")
+
+
+def _backbones(args) -> None:
+    from composer.catalog import backbone_types, timm_models
+
+    print("\n".join(timm_models(args.timm) if args.timm else backbone_types()))
+
+
+def _fields(args) -> None:
+    from composer.fields import config_fields
+
+    rows = config_fields(args.model_type)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in rows], indent=2))
+        return
+    for f in rows:
+        extra = f" one of {list(f.choices)}" if f.choices else ""
+        alias = f" (alias {', '.join(f.aliases)})" if f.aliases else ""
+        print(f"{f.name}{alias}: {f.type}{extra} = {f.default!r}  [{f.group}]")
+
+
+def _summary(args) -> None:
+    from composer.summary import format_summary, forward_summary, summarize
+
+    summary = summarize(args.spec)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(format_summary(summary, depth=args.depth), end="")
+    if args.forward:
+        print(forward_summary(args.spec))
+
+
+def _code(args) -> None:
+    from composer.codegen import to_code
+
+    print(to_code(args.spec, output_dir=args.output_dir), end="")
+
+
+def _save(args) -> None:
+    from composer.checkpoint import save
+
+    print(save(args.spec, args.dir, overwrite=args.overwrite))
+
+
+def _check(args) -> None:
+    from composer.checkpoint import check, format_check
+
+    report = check(args.dir)
+    print(json.dumps(report, indent=2) if args.json else format_check(report), end="\n" if args.json else "")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m composer", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("types", help="every model type the installed transformers can compose").set_defaults(fn=_types)
+    s = sub.add_parser("heads", help="base model and heads of a model type, with their task")
+    s.add_argument("model_type")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_heads)
+    s = sub.add_parser("backbones", help="AutoBackbone model types, or timm models matching --timm PATTERN")
+    s.add_argument("--timm", metavar="PATTERN")
+    s.set_defaults(fn=_backbones)
+    s = sub.add_parser("fields", help="the config form of a model type")
+    s.add_argument("model_type")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_fields)
+    s = sub.add_parser("summary", help="parameters, memory and layers (meta device)")
+    s.add_argument("spec")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--depth", type=int, default=2)
+    s.add_argument("--forward", action="store_true", help="also a torchinfo forward pass (builds on CPU)")
+    s.set_defaults(fn=_summary)
+    s = sub.add_parser("code", help="reproducible Python source on stdout")
+    s.add_argument("spec")
+    s.add_argument("--output-dir", default="checkpoint")
+    s.set_defaults(fn=_code)
+    s = sub.add_parser("save", help="write the checkpoint folder")
+    s.add_argument("spec")
+    s.add_argument("dir")
+    s.add_argument("--overwrite", action="store_true")
+    s.set_defaults(fn=_save)
+    s = sub.add_parser("check", help="reload a checkpoint folder with transformers alone")
+    s.add_argument("dir")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_check)
+    return p
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep stdout for results
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", ComposerWarning)
+    try:
+        args.fn(args)
+    except SpecError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0

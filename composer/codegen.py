@@ -1,0 +1,70 @@
+"""The Spec's steps printed as Python that needs only torch and transformers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from composer.build import plan
+from composer.plan import Expr, Ref, Step, transformers_names
+from composer.spec import Spec
+
+SAVED = ("processor", "tokenizer", "image_processor", "feature_extractor")
+
+
+def literal(value: Any, indent: int = 0) -> str:
+    """A JSON value as Python source (double-quoted strings, True/False/None)."""
+    if isinstance(value, Ref):
+        return value.name
+    if isinstance(value, Expr):
+        return value.source
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} as a literal")
+
+
+def _call(step: Step) -> str:
+    parts = [literal(a) for a in step.args] + [f"{k}={literal(v)}" for k, v in step.kwargs.items()]
+    one_line = f"{step.callee}({', '.join(parts)})"
+    lhs = f"{step.target} = " if step.target else ""
+    if len(lhs + one_line) <= 100 and len(step.kwargs) <= 1:
+        return lhs + one_line
+    body = "".join(f"    {p},\n" for p in parts)
+    return f"{lhs}{step.callee}(\n{body})"
+
+
+def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
+    """Reproducible source for a design; with ``output_dir`` it also saves the checkpoint there."""
+    from composer.api import ready
+
+    spec = ready(spec)
+    steps = plan(spec)
+    names = transformers_names(steps)
+    lines = [
+        f"# {spec.model_type} design exported by transformers-composer ({spec.format}).",
+        "# Needs only torch and transformers; the same seed always gives the same weights.",
+        "import torch",
+        "from transformers import " + (", ".join(names) if len(names) <= 3 else
+                                       "(\n" + "".join(f"    {n},\n" for n in names) + ")"),
+        "",
+    ]
+    for step in steps:
+        if step.callee == "torch.manual_seed":
+            lines.append("")
+        lines.append(_call(step))
+        if step.target == "model":
+            lines.append("")
+    if output_dir is not None:
+        made = {s.target for s in steps}
+        lines += ["", f"output_dir = {literal(output_dir)}", "model.save_pretrained(output_dir)"]
+        if "processor" in made:
+            lines.append("processor.save_pretrained(output_dir)")
+        else:
+            lines += [f"{name}.save_pretrained(output_dir)" for name in SAVED if name in made]
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

@@ -1,0 +1,160 @@
+"""Parameters, memory by dtype and the module tree of a design, computed on the meta device."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from composer.errors import SpecError
+from composer.spec import Spec
+
+BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+def _tree(name: str, module) -> tuple[dict[str, Any], dict[int, int]]:
+    """A node with its parameter count; tied tensors (one object under two names) count once."""
+    own = {id(p): p.numel() for p in module._parameters.values() if p is not None}
+    children, union = [], dict(own)
+    for child_name, child in module.named_children():
+        node, ids = _tree(child_name, child)
+        children.append(node)
+        union.update(ids)
+    node = {"name": name, "class": type(module).__name__, "params": sum(union.values()), "children": children}
+    return node, union
+
+
+def _embedding_params(model) -> int:
+    import torch
+
+    ids = {}
+    for module in model.modules():
+        if isinstance(module, torch.nn.Embedding):
+            for p in module.parameters(recurse=False):
+                ids[id(p)] = p.numel()
+    return sum(ids.values())
+
+
+def summarize_model(model) -> dict[str, Any]:
+    """The summary of a built model (any device)."""
+    params = {id(p): p for p in model.parameters()}  # parameters() already drops tied duplicates
+    total = sum(p.numel() for p in params.values())
+    trainable = sum(p.numel() for p in params.values() if p.requires_grad)
+    tree, _ = _tree("", model)
+    tree["name"] = type(model).__name__
+    return {
+        "architecture": type(model).__name__,
+        "total": total,
+        "trainable": trainable,
+        "embeddings": _embedding_params(model),
+        "memory": {dtype: total * size for dtype, size in BYTES_PER_PARAM.items()},
+        "tree": tree,
+    }
+
+
+_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+
+def summarize(spec: Spec | dict) -> dict[str, Any]:
+    """Summary of a design, built on the meta device (a 70B design answers at once); cached by design."""
+    from composer.api import ready
+    from composer.build import build_meta_model
+
+    spec = ready(spec)
+    key = spec.key()
+    if key not in _CACHE:
+        _CACHE[key] = summarize_model(build_meta_model(spec))
+        while len(_CACHE) > 32:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return _CACHE[key]
+
+
+def human(n: float, unit: str = "") -> str:
+    """66362880 -> '66.4M'; bytes with unit='B' -> '253.2 MiB'."""
+    if unit == "B":
+        for suffix in ("B", "KiB", "MiB", "GiB", "TiB"):
+            if n < 1024 or suffix == "TiB":
+                return f"{n:.1f} {suffix}" if suffix != "B" else f"{int(n)} B"
+            n /= 1024
+    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{suffix}"
+    return str(int(n))
+
+
+def layer_rows(tree: dict[str, Any], depth: int = 2) -> list[tuple[str, str, int]]:
+    """(dotted name, class, params) down to ``depth`` levels, for the layer table."""
+    rows = []
+
+    def walk(node, prefix, level):
+        rows.append((prefix or node["name"], node["class"], node["params"]))
+        if level < depth:
+            for child in node["children"]:
+                walk(child, f"{prefix}.{child['name']}" if prefix else child["name"], level + 1)
+
+    walk(tree, "", 0)
+    return rows
+
+
+def format_summary(summary: dict[str, Any], depth: int = 2) -> str:
+    """The text the command line prints."""
+    total = summary["total"]
+    lines = [
+        f"{summary['architecture']}",
+        f"  total parameters      {total:>16,}",
+        f"  trainable parameters  {summary['trainable']:>16,}",
+        f"  embedding parameters  {summary['embeddings']:>16,}",
+        "  memory  " + "  ".join(f"{k} {human(v, 'B')}" for k, v in summary["memory"].items()),
+        "",
+        f"  {'module':<48} {'class':<40} {'params':>16} {'share':>7}",
+    ]
+    for name, cls, n in layer_rows(summary["tree"], depth):
+        share = f"{100 * n / total:.1f}%" if total else "-"
+        lines.append(f"  {name[:48]:<48} {cls[:40]:<40} {n:>16,} {share:>7}")
+    return "\n".join(lines) + "\n"
+
+
+# ----- forward-pass summary (on request: builds real weights) ----------------------------------
+
+
+def example_inputs(model) -> dict[str, Any]:
+    """Small valid inputs for the model's main input (token ids, not an input size)."""
+    import torch
+
+    config = model.config
+    main = getattr(model, "main_input_name", "input_ids")
+    g = torch.Generator().manual_seed(0)
+    if main == "input_ids":
+        vocab = getattr(config, "vocab_size", None) or 100
+        inputs = {"input_ids": torch.randint(0, vocab, (1, 16), generator=g)}
+        if getattr(config, "is_encoder_decoder", False):
+            inputs["decoder_input_ids"] = torch.randint(0, vocab, (1, 8), generator=g)
+        return inputs
+    if main == "pixel_values":
+        size = getattr(config, "image_size", None) or 224
+        size = size[0] if isinstance(size, (list, tuple)) else size
+        channels = getattr(config, "num_channels", 3)
+        return {"pixel_values": torch.randn(1, channels, size, size, generator=g)}
+    if main == "input_values":
+        return {"input_values": torch.randn(1, 16000, generator=g)}
+    if main == "input_features":
+        bins = getattr(config, "num_mel_bins", None) or getattr(config, "feature_size", 80)
+        frames = 2 * getattr(config, "max_source_positions", 1500)
+        return {"input_features": torch.randn(1, bins, frames, generator=g)}
+    raise SpecError("architecture", f"no example input for main input {main!r}; the forward-pass summary "
+                    "supports input_ids, pixel_values, input_values and input_features")
+
+
+def forward_summary(spec: Spec | dict, depth: int = 3) -> str:
+    """torchinfo's forward-pass table for the design (builds the model on CPU)."""
+    import torch
+    import torchinfo
+
+    from composer.api import ready
+    from composer.build import build_model
+
+    model = build_model(ready(spec), device="cpu").eval()
+    with torch.no_grad():
+        stats = torchinfo.summary(model, input_data=example_inputs(model), depth=depth, verbose=0,
+                                  col_names=("output_size", "num_params"))
+    return str(stats)
