@@ -7,6 +7,7 @@ values equal to the class default dropped (the config diff stays minimal), and t
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -25,8 +26,8 @@ def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults:
         spot = f"{where}.{key}"
         f = by_name.get(name)
         if f is None:
-            close = [n for n in by_name if key.split("_")[0] in n][:4]
-            hint = f"; similar: {', '.join(close)}" if close else f"; see `python -m composer fields`"
+            close = difflib.get_close_matches(key, [*by_name, *attribute_map], n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m composer fields`"
             raise SpecError(spot, f"{cls.__name__} has no attribute {key!r}{hint}")
         if name == "backbone_config":
             raise SpecError(spot, 'set the backbone with the spec\'s "backbone" key')

@@ -1,0 +1,106 @@
+"""Validation against the installed transformers: every refusal names the field and what is allowed."""
+
+import time
+
+import pytest
+
+from composer import Spec, SpecError
+from composer.validate import validate
+
+
+def check(data):
+    return validate(Spec.from_dict(data))
+
+
+def error_of(data) -> str:
+    with pytest.raises(SpecError) as err:
+        check(data)
+    return str(err.value)
+
+
+def test_wrong_type_names_field_and_type():
+    assert error_of({"model_type": "distilbert", "config": {"n_heads": "twelve"}}) == \
+        "config.n_heads: expected int, got 'twelve'"
+
+
+def test_unknown_model_type_suggests():
+    message = error_of({"model_type": "distilbart2"})
+    assert message.startswith("model_type: unknown model type 'distilbart2'")
+    assert "distilbert" in message or "see `python -m composer types`" in message
+
+
+def test_unknown_architecture_lists_the_heads():
+    message = error_of({"model_type": "distilbert", "architecture": "BertModel"})
+    assert message.startswith("architecture: 'BertModel' is not a distilbert architecture; allowed:")
+    assert "DistilBertForQuestionAnswering" in message
+
+
+def test_attribute_the_config_does_not_have():
+    message = error_of({"model_type": "distilbert", "config": {"n_layer": 2}})
+    assert message.startswith("config.n_layer: DistilBertConfig has no attribute 'n_layer'")
+    assert "n_layers" in message
+
+
+def test_literal_choices_are_enforced():
+    message = error_of({"model_type": "distilbert", "config": {"problem_type": "ranking"}})
+    assert message.startswith("config.problem_type: expected one of 'regression'")
+
+
+def test_dim_not_divisible_by_heads_is_caught_at_validation():
+    message = error_of({"model_type": "distilbert", "config": {"dim": 100}})
+    assert message.startswith("config.dim: ")
+    assert "must divide" in message and "Traceback" not in message
+
+
+def test_aliases_become_the_attribute_and_defaults_drop_out():
+    spec = check({"model_type": "distilbert", "config": {"hidden_size": 384, "n_heads": 12, "n_layers": 6}})
+    assert spec.config == {"dim": 384}
+
+
+def test_alias_and_attribute_together_are_refused():
+    assert "given twice" in error_of({"model_type": "distilbert", "config": {"dim": 384, "hidden_size": 384}})
+
+
+def test_backbone_only_where_the_config_takes_one():
+    assert error_of({"model_type": "bert", "backbone": {"model_type": "resnet"}}).startswith(
+        "backbone: bert takes no backbone")
+
+
+def test_backbone_type_must_be_a_backbone():
+    message = error_of({"model_type": "maskformer", "backbone": {"model_type": "bert"}})
+    assert message.startswith("backbone.model_type: 'bert' has no backbone class; allowed:")
+    assert "resnet" in message
+
+
+def test_backbone_config_attributes_are_checked():
+    assert error_of({"model_type": "maskformer", "backbone": {"model_type": "resnet", "config": {"depth": 2}}}
+                    ).startswith("backbone.config.depth: ResNetConfig has no attribute 'depth'")
+
+
+def test_backbone_config_cannot_hide_in_config():
+    assert error_of({"model_type": "maskformer", "config": {"backbone_config": {"model_type": "resnet"}}}
+                    ).startswith("config.backbone_config: set the backbone with the spec's \"backbone\" key")
+
+
+def test_unknown_timm_model():
+    assert error_of({"model_type": "maskformer", "backbone": {"timm": "resnet9000"}}).startswith(
+        "backbone.timm: 'resnet9000' is not a timm model")
+
+
+def test_offline_hub_id_fails_at_once():
+    start = time.perf_counter()
+    message = error_of({"model_type": "bert", "pretrained": "google-bert/bert-base-uncased"})
+    assert time.perf_counter() - start < 3
+    assert message.startswith("pretrained: 'google-bert/bert-base-uncased' is not a local folder and the hub "
+                              "cannot be reached")
+
+
+def test_missing_pretrained_folder():
+    assert error_of({"model_type": "bert", "pretrained": "./no/such/folder"}) == \
+        "pretrained: folder './no/such/folder' does not exist"
+
+
+def test_pretrained_keeps_values_equal_to_class_defaults(minilm_dir):
+    # MiniLM has 6 layers; asking for 12 (the class default) must not be dropped as "default".
+    spec = check({"model_type": "bert", "pretrained": str(minilm_dir), "config": {"num_hidden_layers": 12}})
+    assert spec.config == {"num_hidden_layers": 12}
