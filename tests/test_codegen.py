@@ -1,0 +1,52 @@
+"""The exported code: pinned by golden files, and free of any composer import."""
+
+import ast
+
+import pytest
+
+from composer import Spec, to_code
+from conftest import EXAMPLES
+
+GOLDEN_SPECS = {
+    "distilbert.py": EXAMPLES / "distilbert.json",
+    "maskformer_resnet.py": EXAMPLES / "maskformer_resnet.json",
+    "llama70b.py": EXAMPLES / "llama70b.json",
+    "maskformer_timm.py": Spec(model_type="maskformer", architecture="MaskFormerForInstanceSegmentation",
+                               backbone={"timm": "resnet18"}),
+    "vit_processor.py": Spec(model_type="vit", architecture="ViTForImageClassification",
+                             config={"num_labels": 10},
+                             image_processor={"class": "ViTImageProcessor", "options": {"size": {"height": 64, "width": 64}}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_SPECS))
+def test_code_matches_golden(name, golden):
+    source = GOLDEN_SPECS[name]
+    spec = Spec.load(source) if not isinstance(source, Spec) else source
+    golden(name, to_code(spec))
+
+
+def imported_modules(code: str) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            modules |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_SPECS))
+def test_code_imports_only_torch_and_transformers(name):
+    source = GOLDEN_SPECS[name]
+    spec = Spec.load(source) if not isinstance(source, Spec) else source
+    assert imported_modules(to_code(spec)) == {"torch", "transformers"}
+
+
+def test_config_holds_only_non_default_values():
+    code = to_code({"model_type": "distilbert", "config": {"n_layers": 6, "dim": 768, "activation": "relu"}})
+    assert 'config = DistilBertConfig(activation="relu")' in code
+
+
+def test_without_output_dir_nothing_is_saved():
+    assert "save_pretrained" not in to_code({"model_type": "distilbert"}, output_dir=None)
