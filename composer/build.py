@@ -122,7 +122,7 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
 
     message = str(err).strip().splitlines()
     text = " ".join(line.strip() for line in message if line.strip()) or type(err).__name__
-    names = list(spec.config) + [f.name for f in config_fields(spec.model_type)]
+    names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
     return SpecError(field_in_message(text, names, prefix), text)
 
 

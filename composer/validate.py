@@ -70,16 +70,23 @@ def validate_backbone(spec: Spec) -> dict[str, Any] | None:
     return out
 
 
-_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def field_in_message(message: str, names: list[str], prefix: str = "config") -> str:
-    """The config attribute a transformers error message is about (the first one it names)."""
-    words = set(_ATTR.findall(message.replace("self.", " ")))
+    """The config attribute a transformers error message is about: the first of ``names`` it
+    mentions, as ``n_heads`` or in words (``hidden size``); else the first name (the user's own edit)."""
+    text = message.replace("self.", " ").lower()
     for name in names:
-        if name in words:
+        if re.search(rf"(?<![a-z0-9_]){re.escape(name.lower())}(?![a-z0-9_])", text) or \
+                (name.count("_") and name.replace("_", " ").lower() in text):
             return f"{prefix}.{name}"
-    return prefix
+    return f"{prefix}.{names[0]}" if names else prefix
+
+
+def _check_heads(config) -> None:
+    """Grouped-query attention: transformers builds the model, but every forward pass would fail."""
+    heads = getattr(config, "num_attention_heads", None)
+    kv = getattr(config, "num_key_value_heads", None)
+    if isinstance(heads, int) and isinstance(kv, int) and kv > 0 and heads % kv:
+        raise SpecError("config.num_key_value_heads", f"must divide num_attention_heads ({heads}); got {kv}")
 
 
 def validate(spec: Spec, deep: bool = True) -> Spec:
@@ -110,5 +117,5 @@ def validate(spec: Spec, deep: bool = True) -> Spec:
     if deep:
         from composer.build import build_meta_model
 
-        build_meta_model(normal)
+        _check_heads(build_meta_model(normal).config)
     return normal

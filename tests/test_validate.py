@@ -104,3 +104,17 @@ def test_pretrained_keeps_values_equal_to_class_defaults(minilm_dir):
     # MiniLM has 6 layers; asking for 12 (the class default) must not be dropped as "default".
     spec = check({"model_type": "bert", "pretrained": str(minilm_dir), "config": {"num_hidden_layers": 12}})
     assert spec.config == {"num_hidden_layers": 12}
+
+
+def test_error_in_words_is_placed_at_the_field():
+    assert error_of({"model_type": "bert", "config": {"hidden_size": 100}}).startswith(
+        "config.hidden_size: The hidden size (100) is not a multiple of the number of attention heads (12)")
+
+
+def test_grouped_query_heads_must_divide():
+    assert error_of({"model_type": "llama", "config": {"num_attention_heads": 32, "num_key_value_heads": 7}}) == \
+        "config.num_key_value_heads: must divide num_attention_heads (32); got 7"
+
+
+def test_unnamed_cause_falls_back_to_the_edited_field():
+    assert error_of({"model_type": "gpt2", "config": {"n_embd": 100}}).startswith("config.n_embd: ")
