@@ -179,16 +179,15 @@ def build_meta_model(spec: Spec):
 
 def build_processors(spec: Spec) -> dict[str, Any]:
     """tokenizer / image_processor / feature_extractor / processor, whichever the Spec has."""
-    steps = processors.steps(spec)
-    if not steps:
-        return {}
-    try:
-        names = run(steps)
-    except SpecError:
-        raise
-    except Exception as err:
-        where = steps[0].target if steps else "processor"
-        raise SpecError(where, " ".join(str(err).split()) or type(err).__name__) from None
+    names: dict[str, Any] = {}
+    for step in processors.steps(spec):  # one at a time, so an error names the field of its step
+        try:
+            names = run([step], names)
+        except SpecError:
+            raise
+        except Exception as err:
+            where = processors.error_field(spec, step.target, err)
+            raise SpecError(where, " ".join(str(err).split()) or type(err).__name__) from None
     if "tokenizer" in names:
         processors.check_tokenizer(spec, names["tokenizer"])
     return {k: names[k] for k in ("tokenizer", "image_processor", "feature_extractor", "processor") if k in names}

@@ -90,12 +90,14 @@ def check(directory: str | Path) -> dict[str, Any]:
         "processor": ("AutoProcessor", "processor_config.json"),
     }
     preprocessor = _json(folder / "preprocessor_config.json")
+    # A processor's save_pretrained (5.x) keeps its image processor / feature extractor inside
+    # processor_config.json; the Auto classes read them from there.
+    nested = _json(folder / "processor_config.json")
     for name, (auto, marker) in loaders.items():
-        if not (folder / marker).is_file():
-            continue
-        if name == "image_processor" and "image_processor_type" not in preprocessor:
-            continue
-        if name == "feature_extractor" and "feature_extractor_type" not in preprocessor:
+        if name in ("image_processor", "feature_extractor"):
+            if f"{name}_type" not in preprocessor and f"{name}_type" not in nested.get(name, {}):
+                continue
+        elif not (folder / marker).is_file():
             continue
         obj = getattr(transformers, auto).from_pretrained(folder, local_files_only=True)
         report[name] = type(obj).__name__

@@ -2,13 +2,14 @@
 
 The guide's silent 5.x traps live here: a tokenizer's ``vocab_file=`` that loads nothing, a
 ``resample`` given as the string "PIL.Image.BOX" (silently BILINEAR), a pure-Python tokenizer
-asked for where none exists.
+asked for where none exists, an option name transformers stores and never uses.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ PART_KINDS = {
     "image_processor": ("ImageProcessingMixin", "image processor", "ViTImageProcessor"),
     "feature_extractor": ("FeatureExtractionMixin", "feature extractor", "Wav2Vec2FeatureExtractor"),
 }
+SOURCES = ("vocab_file", "pretrained", "train")
+# Options every tokenizer understands (PreTrainedTokenizerBase pops them from **kwargs); any
+# ``*_token`` is accepted too, as transformers registers it as a model-specific special token.
+COMMON_TOKENIZER_OPTIONS = {
+    "model_max_length", "padding_side", "truncation_side", "model_input_names", "clean_up_tokenization_spaces",
+    "split_special_tokens", "extra_special_tokens", "additional_special_tokens", "add_bos_token", "add_eos_token",
+}
+VOCAB_ARGS = {"vocab", "merges", "vocab_file", "merges_file"}
 
 
 def _transformers_class(name: str, base: str, where: str, example: str):
@@ -35,14 +44,32 @@ def _transformers_class(name: str, base: str, where: str, example: str):
     return cls
 
 
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _named_option(message: str, options: dict[str, Any], prefix: str) -> str:
+    """``prefix.options.NAME`` for the first option the message names, else ``prefix``."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message))
+    return next((f"{prefix}.options.{n}" for n in options if n in words), prefix)
+
+
 # ----- tokenizer -------------------------------------------------------------------------------
 
 
 def _default_tokenizer_name(model_type: str) -> str | None:
+    """transformers' tokenizer for a model type; else the one named like its config (some types,
+    e.g. llama, are missing from the 5.x mapping although ``LlamaTokenizer`` exists)."""
+    import transformers
     from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
 
+    from composer import catalog
+
     name = TOKENIZER_MAPPING_NAMES.get(model_type)
-    return name if isinstance(name, str) else None
+    if isinstance(name, str):
+        return name
+    guess = catalog.config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"
+    return guess if hasattr(transformers, guess) else None
 
 
 def _is_python_backend(cls) -> bool:
@@ -62,20 +89,41 @@ def python_tokenizer_class(cls):
     return None
 
 
+def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
+    path = Path(tok["pretrained"]).expanduser()
+    return path if path.is_dir() else None
+
+
+def _folder_tokenizer_name(folder: Path | None) -> str | None:
+    """The class a saved tokenizer names in its tokenizer_config.json (pre-5.x "…Fast" names dropped)."""
+    if folder is None or not (folder / "tokenizer_config.json").is_file():
+        return None
+    name = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+    return name.removesuffix("Fast") if isinstance(name, str) else None
+
+
 def tokenizer_class(spec: Spec):
+    """The class to build, or None for a pretrained tokenizer that AutoTokenizer picks by itself;
+    ``fast: false`` swaps in the pure-Python twin or refuses."""
     tok = spec.tokenizer
-    name = tok.get("class") or _default_tokenizer_name(spec.model_type)
+    fast = tok.get("fast", True)
+    name = tok.get("class")
+    if name is None and "pretrained" in tok:
+        folder = _pretrained_folder(tok)
+        name = _folder_tokenizer_name(folder)
+        if fast and (name or folder is None):
+            return None  # a hub id, or a folder whose tokenizer_config.json names its class: AutoTokenizer
+        # else a bare vocab folder (AutoTokenizer cannot read it): the model type's class
+    name = name or _default_tokenizer_name(spec.model_type)
     if name is None:
-        if "pretrained" in tok:
-            return None  # AutoTokenizer decides from the folder
         raise SpecError("tokenizer.class", f"{spec.model_type} has no default tokenizer class; name one, "
-                        "e.g. PreTrainedTokenizerFast")
+                        "e.g. BertTokenizer or TokenizersBackend")
     cls = _transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")
-    if not tok.get("fast", True):
+    if not fast:
         twin = python_tokenizer_class(cls)
         if twin is None:
-            raise SpecError("tokenizer.fast", f"{name} has no pure-Python class in this transformers; "
-                            "use fast: true (the tokenizers-backed class)")
+            raise SpecError("tokenizer.fast", f"{name} has no pure-Python class in this transformers "
+                            "(5.x keeps only a few, e.g. BertTokenizerLegacy); use fast: true")
         cls = twin
     return cls
 
@@ -88,18 +136,51 @@ def _vocab_kwargs(cls) -> tuple[str, str]:
     return "vocab", "merges"
 
 
-def _vocab_entries(path: Path) -> int:
-    if path.suffix == ".json":
-        return len(json.loads(path.read_text(encoding="utf-8")))
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+def _init_parameters(cls) -> set[str]:
+    """Named ``__init__`` parameters along the class hierarchy (subclasses pass **kwargs upwards)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"}
+    return names
+
+
+def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
+    """Tokenizers keep any unknown keyword and never use it: a misspelt option must not pass."""
+    for name in options:
+        if name in VOCAB_ARGS:
+            raise SpecError(f"tokenizer.options.{name}", "give the vocabulary as tokenizer.vocab_file "
+                            "(and tokenizer.merges_file), which the composer passes the way 5.x reads it")
+        if cls is None or name.endswith("_token"):
+            continue
+        allowed = (_init_parameters(cls) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
+        if name not in allowed:
+            raise SpecError(f"tokenizer.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
+                            f"{', '.join(sorted(allowed))} or any *_token")
+
+
+def _pretrained_class(tok: dict[str, Any]):
+    """The class a local pretrained folder will load as, if transformers knows it (for option checks)."""
+    import transformers
+
+    name = _folder_tokenizer_name(_pretrained_folder(tok))
+    return getattr(transformers, name, None) if name else None
 
 
 def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
+    """The tokenizer section with its files made absolute (the exported code runs anywhere)."""
     tok = spec.tokenizer
     if tok is None:
         return None
-    if not any(k in tok for k in ("vocab_file", "pretrained", "train")):
+    if not any(k in tok for k in SOURCES):
         raise SpecError("tokenizer", 'give a source: "vocab_file", "pretrained" or "train"')
+    if "pretrained" in tok:
+        from composer import hub
+
+        hub.resolve(tok["pretrained"], "tokenizer.pretrained", needs="")
     cls = tokenizer_class(spec)
     out = dict(tok)
     if "vocab_file" in tok:
@@ -109,21 +190,29 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
                 if not path.is_file():
                     raise SpecError(f"tokenizer.{key}", f"file {tok[key]!r} does not exist")
                 out[key] = str(path.resolve())
-        vocab_arg, _ = _vocab_kwargs(cls)
-        if vocab_arg not in inspect.signature(cls.__init__).parameters:
+        vocab_arg, merges_arg = _vocab_kwargs(cls)
+        params = _init_parameters(cls)
+        if vocab_arg not in params:
             raise SpecError("tokenizer.vocab_file", f"{cls.__name__} does not load a vocabulary file; "
                             "use tokenizer.pretrained or tokenizer.train")
-    if "pretrained" in tok:
-        from composer import hub
-
-        hub.resolve(tok["pretrained"], "tokenizer.pretrained", needs="")
+        if "merges_file" in tok and merges_arg not in params:
+            raise SpecError("tokenizer.merges_file", f"{cls.__name__} takes no merges file (it is not a BPE "
+                            "tokenizer)")
     if "train" in tok:
         if _is_python_backend(cls):
             raise SpecError("tokenizer.train", f"{cls.__name__} is pure Python; training needs a "
                             "tokenizers-backed class (fast: true)")
+        files = []
         for i, f in enumerate(tok["train"].get("files", [])):
-            if not Path(f).expanduser().is_file():
+            path = Path(f).expanduser()
+            if not path.is_file():
                 raise SpecError(f"tokenizer.train.files[{i}]", f"file {f!r} does not exist")
+            files.append(str(path.resolve()))
+        if files:
+            out["train"] = {**tok["train"], "files": files}
+    if "pretrained" in tok and cls is None:
+        cls = _pretrained_class(tok)
+    _check_tokenizer_options(cls, tok.get("options", {}))
     return out
 
 
@@ -158,15 +247,39 @@ def tokenizer_steps(spec: Spec) -> list[Step]:
     ]
 
 
+def _vocab_entries(path: Path) -> int | None:
+    """Entries of a vocab.txt / vocab.json; None for formats we cannot count (e.g. a .model file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return len(json.loads(text))
+        return sum(1 for line in text.splitlines() if line.strip())
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
+        return None
+
+
+def _vocab_path(tok: dict[str, Any]) -> Path | None:
+    if "vocab_file" in tok:
+        return Path(tok["vocab_file"])
+    folder = _pretrained_folder(tok) if "pretrained" in tok else None
+    if folder is not None:
+        return next((folder / n for n in ("vocab.txt", "vocab.json") if (folder / n).is_file()), None)
+    return None
+
+
 def check_tokenizer(spec: Spec, tokenizer) -> None:
-    """Refuse a vocabulary that did not load (every word would be [UNK])."""
-    path = spec.tokenizer.get("vocab_file")
-    if not path:
-        return
-    expected = _vocab_entries(Path(path))
-    if len(tokenizer) < expected * 0.9:
-        raise SpecError("tokenizer.vocab_file", f"the vocabulary did not load: {type(tokenizer).__name__} has "
-                        f"{len(tokenizer)} tokens, {Path(path).name} lists {expected}")
+    """Refuse a vocabulary that did not load: every word would silently become the unknown token."""
+    tok = spec.tokenizer
+    where = "tokenizer." + next(k for k in SOURCES if k in tok)
+    name = type(tokenizer).__name__
+    if not set(tokenizer.get_vocab()) - set(tokenizer.all_special_tokens):
+        raise SpecError(where, f"the vocabulary did not load: {name} holds only its {len(tokenizer)} special "
+                        f"tokens, so every word would become {tokenizer.unk_token}")
+    path = _vocab_path(tok)
+    expected = _vocab_entries(path) if path is not None else None
+    if expected and len(tokenizer) < expected * 0.9:
+        raise SpecError(where, f"the vocabulary did not load: {name} has {len(tokenizer)} tokens, "
+                        f"{path.name} lists {expected}")
 
 
 # ----- image processor and feature extractor ---------------------------------------------------
@@ -174,16 +287,18 @@ def check_tokenizer(spec: Spec, tokenizer) -> None:
 
 def _resample(value: Any, where: str) -> Any:
     """Accept 4, "BOX", "PIL.Image.BOX" or "Resampling.BOX"; always store the integer."""
-    if not isinstance(value, str):
-        return value
     from PIL import Image
 
+    allowed = ", ".join(f"{m.name} ({int(m)})" for m in Image.Resampling)
+    if not isinstance(value, str):
+        if isinstance(value, bool) or value not in {int(m) for m in Image.Resampling}:
+            raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed}")
+        return value
     name = value.rsplit(".", 1)[-1].upper()
     try:
         number = int(Image.Resampling[name])
     except KeyError:
-        allowed = ", ".join(m.name for m in Image.Resampling)
-        raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed} or their numbers") from None
+        raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed}") from None
     warnings.warn(
         f"{where}: {value!r} is a string, which transformers 5.x silently treats as BILINEAR; "
         f"using PIL.Image.Resampling.{name} ({number})",
@@ -193,15 +308,14 @@ def _resample(value: Any, where: str) -> Any:
     return number
 
 
-def _allowed_options(cls) -> set[str] | None:
+def _allowed_options(cls) -> set[str]:
     kwargs_type = getattr(cls, "valid_kwargs", None)
-    names = set(getattr(kwargs_type, "__annotations__", {}))
-    params = inspect.signature(cls.__init__).parameters
-    names |= {n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n != "self"}
-    return names or None
+    return set(getattr(kwargs_type, "__annotations__", {})) | _init_parameters(cls)
 
 
 def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
+    """Check option names, correct ``resample``, and build the part once (cheap) so that a bad value
+    is reported now, naming its option."""
     part = getattr(spec, key)
     if part is None:
         return None
@@ -210,11 +324,16 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
     options = dict(part.get("options", {}))
     allowed = _allowed_options(cls)
     for name in options:
-        if allowed is not None and name not in allowed:
+        if name not in allowed:
             raise SpecError(f"{key}.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
                             f"{', '.join(sorted(allowed))}")
     if "resample" in options:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")
+    try:
+        cls(**options)
+    except Exception as err:
+        text = _one_line(err)
+        raise SpecError(_named_option(text, options, key), text) from None
     return {"class": part["class"], "options": options}
 
 
@@ -232,13 +351,19 @@ def processor_attributes(cls) -> list[str]:
 
 
 def validate_processor(spec: Spec) -> None:
+    """The processor's parts must all be in the Spec, and no part may be left out of it: only the
+    processor is saved, so a part it does not combine would silently vanish from the checkpoint."""
     if spec.processor is None:
         return
     cls = _transformers_class(spec.processor, "ProcessorMixin", "processor", "Wav2Vec2Processor")
-    for attr in processor_attributes(cls):
+    parts = processor_attributes(cls)
+    for attr in parts:
         if getattr(spec, attr, None) is None:
-            raise SpecError("processor", f"{spec.processor} combines {', '.join(processor_attributes(cls))}; "
-                            f"the spec has no {attr}")
+            raise SpecError("processor", f"{spec.processor} combines {', '.join(parts)}; the spec has no {attr}")
+    for attr in ("tokenizer", *PART_KINDS):
+        if attr not in parts and getattr(spec, attr) is not None:
+            raise SpecError(attr, f"{spec.processor} combines only {', '.join(parts)}; remove {attr} or "
+                            "choose a processor that uses it")
 
 
 def processor_steps(spec: Spec) -> list[Step]:
@@ -253,9 +378,25 @@ def steps(spec: Spec) -> list[Step]:
     out: list[Step] = []
     if spec.tokenizer is not None:
         out += tokenizer_steps(spec)
-    for key in ("image_processor", "feature_extractor"):
+    for key in PART_KINDS:
         if getattr(spec, key) is not None:
             out += part_steps(spec, key)
     if spec.processor is not None:
         out += processor_steps(spec)
     return out
+
+
+def error_field(spec: Spec, target: str, err: Exception) -> str:
+    """The Spec field a failed preprocessing step is about (a tokenizer file, an option, …)."""
+    text = _one_line(err)
+    if target in ("tokenizer", "base_tokenizer"):
+        tok = spec.tokenizer
+        named = _named_option(text, tok.get("options", {}), "tokenizer")
+        if named != "tokenizer":
+            return named
+        if "merges_file" in tok and re.search(r"merge", text, re.I):
+            return "tokenizer.merges_file"
+        return "tokenizer." + next(k for k in SOURCES if k in tok)
+    if target in PART_KINDS:
+        return _named_option(text, getattr(spec, target).get("options", {}), target)
+    return target
