@@ -170,6 +170,23 @@ def _pretrained_class(tok: dict[str, Any]):
     return getattr(transformers, name, None) if name else None
 
 
+def _warn_if_training_is_not_reproducible(cls, options: dict[str, Any]) -> None:
+    """tokenizers' WordPiece and Unigram trainers number tied tokens in hash-map order
+    (huggingface/tokenizers#1794): the same text gives other ids on every run. BPE is stable."""
+    try:
+        model = type(cls(**options).backend_tokenizer.model).__name__
+    except Exception as err:
+        raise SpecError("tokenizer.class", f"{cls.__name__} cannot be trained from scratch: {_one_line(err)}") from None
+    if model in ("WordPiece", "Unigram"):
+        warnings.warn(
+            f"tokenizer.train: training a {model} tokenizer ({cls.__name__}) is not reproducible in tokenizers: "
+            "the same text can give other token ids on every run; keep the saved tokenizer, or train a BPE one "
+            "(e.g. GPT2Tokenizer, LlamaTokenizer)",
+            ComposerWarning,
+            stacklevel=3,
+        )
+
+
 def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
     """The tokenizer section with its files made absolute (the exported code runs anywhere)."""
     tok = spec.tokenizer
@@ -210,9 +227,13 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
             files.append(str(path.resolve()))
         if files:
             out["train"] = {**tok["train"], "files": files}
-    if "pretrained" in tok and cls is None:
-        cls = _pretrained_class(tok)
-    _check_tokenizer_options(cls, tok.get("options", {}))
+    options = tok.get("options", {})
+    checked = cls if cls is not None else _pretrained_class(tok)
+    _check_tokenizer_options(checked, options)
+    if checked is not None:
+        _check_option_types(checked, options, "tokenizer")
+    if "train" in tok:
+        _warn_if_training_is_not_reproducible(cls, options)
     return out
 
 
@@ -300,8 +321,9 @@ def _resample(value: Any, where: str) -> Any:
     except KeyError:
         raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed}") from None
     warnings.warn(
-        f"{where}: {value!r} is a string, which transformers 5.x silently treats as BILINEAR; "
-        f"using PIL.Image.Resampling.{name} ({number})",
+        f"{where}: {value!r} is a string, which transformers 5.x does not read as a filter (the PIL backend "
+        f"silently uses BILINEAR, torchvision fails on the first image); using PIL.Image.Resampling.{name} "
+        f"({number})",
         ComposerWarning,
         stacklevel=2,
     )
@@ -313,9 +335,61 @@ def _allowed_options(cls) -> set[str]:
     return set(getattr(kwargs_type, "__annotations__", {})) | _init_parameters(cls)
 
 
+def _probe(cls, options: dict[str, Any], key: str) -> str | None:
+    """Build the part and run it on a tiny input; the error text, or None if it works. Some values
+    fail only on use (BOX resampling under the torchvision backend), so building is not enough."""
+    import numpy as np
+
+    try:
+        part = cls(**options)
+        if key == "image_processor":
+            part(np.zeros((29, 37, 3), dtype=np.uint8))  # an odd size: resizing really runs
+        else:
+            part(np.zeros(1600, dtype=np.float32), sampling_rate=getattr(part, "sampling_rate", 16000))
+    except Exception as err:
+        return _one_line(err)
+    return None
+
+
+def _check_part_values(cls, options: dict[str, Any], key: str) -> None:
+    """Report a value that breaks the part, naming its option: the one the error names, else the
+    one without which the part works. If the defaults fail too, the probe input does not suit this
+    class, and nothing is blamed on the user."""
+    text = _probe(cls, options, key)
+    if text is None:
+        return
+    where = _named_option(text, options, key)
+    if where == key:
+        if _probe(cls, {}, key) is not None:
+            return
+        culprit = next((n for n in options if _probe(cls, {k: v for k, v in options.items() if k != n}, key)
+                        is None), None)
+        where = f"{key}.options.{culprit}" if culprit else key
+    if where.endswith(".resample") and "TorchvisionBackend" in {k.__name__ for k in cls.__mro__}:
+        text = (f"{cls.__name__} resizes with torchvision, which cannot use this filter; use NEAREST, "
+                f"BILINEAR, BICUBIC or LANCZOS, or the PIL class {cls.__name__}Pil ({text})")
+    raise SpecError(where, text)
+
+
+def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
+    """A value must have the JSON type of the parameter's default (``sampling_rate: "16k"`` builds
+    fine and fails far later)."""
+    defaults = {}
+    for klass in reversed(cls.__mro__):
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            defaults |= {p.name: p.default for p in inspect.signature(init).parameters.values()}
+    for name, value in options.items():
+        default = defaults.get(name)
+        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
+        if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+            raise SpecError(f"{where}.options.{name}", f"expected {type(default).__name__} like the default "
+                            f"{default!r}, got {value!r}")
+
+
 def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
-    """Check option names, correct ``resample``, and build the part once (cheap) so that a bad value
-    is reported now, naming its option."""
+    """Check option names, correct ``resample``, and try the part on a tiny input so that a bad
+    value is reported now, naming its option, not when the first image or clip arrives."""
     part = getattr(spec, key)
     if part is None:
         return None
@@ -329,11 +403,16 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
                             f"{', '.join(sorted(allowed))}")
     if "resample" in options:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")
-    try:
-        cls(**options)
-    except Exception as err:
-        text = _one_line(err)
-        raise SpecError(_named_option(text, options, key), text) from None
+    _check_option_types(cls, options, key)
+    _check_part_values(cls, options, key)
+    if "PilBackend" in {k.__name__ for k in cls.__mro__}:
+        warnings.warn(
+            f"{key}.class: {cls.__name__} saves itself as {cls.__name__.removesuffix('Pil')}, which "
+            "AutoImageProcessor.from_pretrained reloads with the torchvision backend (other pixels; no BOX or "
+            'HAMMING) unless given backend="pil"',
+            ComposerWarning,
+            stacklevel=2,
+        )
     return {"class": part["class"], "options": options}
 
 

@@ -51,3 +51,38 @@ def golden(request):
         assert text == path.read_text(), f"{name} changed; rerun with --update-golden if that is intended"
 
     return compare
+
+
+WORDPIECE = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "a", "mat", "dog", "##s", "."]
+# A byte-level BPE: every merge's parts and result are in the vocabulary ("Ġ" marks a leading space).
+BPE_MERGES = [("t", "h"), ("th", "e"), ("Ġ", "t"), ("Ġ", "c"), ("a", "t"), ("h", "e"), ("Ġt", "he"), ("Ġc", "at")]
+CTC_VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ'"]
+TRAIN_TEXT = ["the cat sat on the mat", "a dog sat on a log", "the dogs and the cats", "cats sat, dogs ran"]
+
+
+@pytest.fixture(scope="session")
+def vocab_files(tmp_path_factory) -> dict[str, Path]:
+    """Small real vocabulary files of each kind a user brings: WordPiece, BPE, CTC, training text."""
+    import json
+
+    root = tmp_path_factory.mktemp("vocab")
+    (root / "wordpiece").mkdir()
+    (root / "bpe").mkdir()
+    (root / "ctc").mkdir()
+    files = {
+        "wordpiece": root / "wordpiece" / "vocab.txt",
+        "bpe_vocab": root / "bpe" / "vocab.json",
+        "bpe_merges": root / "bpe" / "merges.txt",
+        "ctc_vocab": root / "ctc" / "vocab.json",
+        "train_text": root / "train.txt",
+    }
+    files["wordpiece"].write_text("\n".join(WORDPIECE) + "\n", encoding="utf-8")
+    bpe = {tok: i for i, tok in enumerate(["<|endoftext|>", *"abcdefghijklmnopqrstuvwxyz.Ġ"])}
+    for left, right in BPE_MERGES:
+        bpe.setdefault(left + right, len(bpe))
+    files["bpe_vocab"].write_text(json.dumps(bpe), encoding="utf-8")
+    files["bpe_merges"].write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in BPE_MERGES),
+                                   encoding="utf-8")
+    files["ctc_vocab"].write_text(json.dumps({tok: i for i, tok in enumerate(CTC_VOCAB)}), encoding="utf-8")
+    files["train_text"].write_text("\n".join(TRAIN_TEXT) + "\n", encoding="utf-8")
+    return files
