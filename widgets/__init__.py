@@ -1,0 +1,15 @@
+"""Widgets for composing a transformers architecture in JupyterLab: ``from widgets import Composer``.
+
+Each part is usable alone (``ConfigForm(spec=...)``); inside a Composer they share one design."""
+
+from widgets.backbone_picker import BackbonePicker
+from widgets.code_view import CodeView
+from widgets.composer_widget import Composer
+from widgets.config_form import ConfigForm
+from widgets.head_picker import HeadPicker
+from widgets.model_summary import ModelSummary
+from widgets.model_type_picker import ModelTypePicker
+from widgets.save_panel import SavePanel
+
+__all__ = ["BackbonePicker", "CodeView", "Composer", "ConfigForm", "HeadPicker", "ModelSummary",
+           "ModelTypePicker", "SavePanel"]

@@ -1,0 +1,141 @@
+// HeadPicker view: the architectures of the model type (base model first) with their tasks, and the
+// fields the chosen head reads: num_labels and its labels (id2label), problem_type.
+
+const DEBOUNCE_MS = 400;
+const HEAD_KEYS = /^config\.(num_labels|id2label|label2id|problem_type)$/;
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-")) el[key] = value;
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children);
+  return el;
+}
+
+/** id2label as the form shows it: one label per line, in id order. */
+function labelsText(id2label) {
+  if (!id2label) return "";
+  return Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]).join("\n");
+}
+
+export default {
+  render({ model, el }) {
+    const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
+    const send = (msg) => model.send(msg);
+    const select = h("select", { id: `${uid}-arch` });
+    const task = h("span", { class: "tc-hint" });
+    const archError = h("div");
+    const fieldsBox = h("div");
+    const general = h("div");
+    el.replaceChildren(h("div", { class: "tc-view tc-picker tc-heads" },
+      h("h3", {}, "Head"),
+      h("div", { class: "tc-row" }, h("label", { for: select.id }, "architecture"), select, task),
+      archError, fieldsBox, general));
+    let controls = {}; // field name → {input, show(value)}
+
+    const base = () => model.get("heads").find((head) => head.task === "base");
+
+    function buildHeads() {
+      select.replaceChildren(...model.get("heads").map((head) =>
+        h("option", { value: head.name }, `${head.name} — ${head.task === "base" ? "base model" : head.task}`)));
+    }
+
+    function buildFields() {
+      controls = {};
+      fieldsBox.replaceChildren(...model.get("head_fields").map((field) => {
+        const id = `${uid}-${field.name}`;
+        const control = makeControl(field, id);
+        controls[field.name] = control;
+        return h("div", { class: "tc-field", "data-path": `config.${field.name}` },
+          h("label", { for: id, title: field.help }, field.name), control.input, h("span"));
+      }));
+    }
+
+    function makeControl(field, id) {
+      if (field.type === "choice") {
+        const input = h("select", { id, title: field.help },
+          h("option", { value: "" }, "(automatic)"), ...field.choices.map((c) => h("option", { value: c }, c)));
+        input.addEventListener("change", () =>
+          send(input.value ? { edit: { "config.problem_type": input.value } } : { reset: ["config.problem_type"] }));
+        return { input, show: (v) => { input.value = v ?? ""; } };
+      }
+      if (field.name === "id2label") {
+        // Labels, one per line: sets id2label, and num_labels to match.
+        const input = h("textarea", { id, rows: 3, spellcheck: false, placeholder: "one label per line",
+          title: `${field.help}\nOne label per line; num_labels follows.` });
+        input.addEventListener("change", () => {
+          const labels = input.value.split("\n").map((l) => l.trim()).filter(Boolean);
+          if (!labels.length) return send({ reset: ["config.id2label"] });
+          const id2label = Object.fromEntries(labels.map((label, i) => [String(i), label]));
+          send({ edit: { "config.id2label": id2label, "config.num_labels": labels.length } });
+        });
+        return { input, show: (v) => { if (document.activeElement !== input) input.value = labelsText(v); } };
+      }
+      const input = h("input", { id, type: "text", inputMode: "numeric", title: field.help, spellcheck: false });
+      let timer = null;
+      const commit = () => {
+        clearTimeout(timer);
+        const text = input.value.trim();
+        const value = /^[-+]?\d+(\.\d*)?$/.test(text) ? Number(text) : text;
+        if (value === model.get("draft").config?.num_labels) return;
+        const id2label = model.get("draft").config?.id2label;
+        // Labels of another count no longer fit: they go, and transformers names them LABEL_0, …
+        const stale = id2label && Object.keys(id2label).length !== value;
+        send({ edit: { "config.num_labels": value }, ...(stale ? { reset: ["config.id2label"] } : {}) });
+      };
+      input.addEventListener("change", commit);
+      input.addEventListener("input", () => {
+        clearTimeout(timer);
+        timer = setTimeout(commit, DEBOUNCE_MS);
+      });
+      return { input, show: (v) => { if (document.activeElement !== input) input.value = v ?? ""; } };
+    }
+
+    function alert(message) {
+      return h("div", { class: "tc-error", role: "alert" }, message);
+    }
+
+    function update() {
+      const draft = model.get("draft");
+      const errors = model.get("errors");
+      const heads = model.get("heads");
+      const chosen = draft.architecture ?? base()?.name;
+      select.value = chosen ?? "";
+      task.textContent = heads.find((head) => head.name === chosen)?.task ?? "";
+      select.setAttribute("aria-invalid", errors.architecture ? "true" : "false");
+      archError.replaceChildren(...(errors.architecture ? [alert(errors.architecture)] : []));
+      const defaults = Object.fromEntries(model.get("head_fields").map((f) => [f.name, f.default]));
+      for (const [name, control] of Object.entries(controls)) {
+        const row = control.input.parentElement;
+        const value = draft.config?.[name] ?? defaults[name];
+        control.show(value);
+        row.classList.toggle("tc-changed", draft.config?.[name] !== undefined);
+        const message = errors[`config.${name}`];
+        control.input.setAttribute("aria-invalid", message ? "true" : "false");
+        row.querySelector(":scope > .tc-error")?.remove();
+        if (message) row.append(alert(message));
+      }
+      const shown = new Set(["architecture", ...Object.keys(controls).map((n) => `config.${n}`)]);
+      const scope = model.get("error_scope");
+      general.replaceChildren(...Object.entries(errors)
+        .filter(([key]) => !shown.has(key) && (scope === "all" || HEAD_KEYS.test(key)))
+        .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));
+    }
+
+    select.addEventListener("change", () => {
+      const b = base();
+      send({ edit: { architecture: b && select.value === b.name ? null : select.value } });
+    });
+    model.on("change:heads", () => { buildHeads(); update(); });
+    model.on("change:head_fields", () => { buildFields(); update(); });
+    model.on("change:draft", update);
+    model.on("change:errors", update);
+    buildHeads();
+    buildFields();
+    update();
+  },
+};

@@ -1,0 +1,116 @@
+// ModelSummary view: totals, memory by dtype, and the module tree as nested collapsible blocks, each
+// with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"), and a
+// block's children are drawn only when it is opened, so a 70B tree stays quick.
+
+const OPEN_DEPTH = 1; // blocks open at first: the model and its direct parts
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-")) el[key] = value;
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children);
+  return el;
+}
+
+const count = (n) => Number(n).toLocaleString("en-US");
+
+/** 66362880 → "66.4M" */
+function short(n) {
+  for (const [suffix, size] of [["T", 1e12], ["B", 1e9], ["M", 1e6], ["K", 1e3]]) {
+    if (n >= size) return `${(n / size).toFixed(1)}${suffix}`;
+  }
+  return String(n);
+}
+
+/** bytes → "253.2 MiB" */
+function bytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return i ? `${n.toFixed(1)} ${units[i]}` : `${n} B`;
+}
+
+export default {
+  render({ model, el }) {
+    const title = h("h3", {}, "Summary");
+    const stats = h("dl", { class: "tc-stats" });
+    const notice = h("div", { class: "tc-notice" });
+    const blocks = h("div", { class: "tc-blocks" });
+    el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, notice, stats,
+      h("div", { class: "tc-hint" }, "Module tree: parameters and share of the total"), blocks));
+    const open = new Set(); // paths of blocks the person opened (kept across updates)
+    const closed = new Set(); // … and of blocks they closed that start open
+    let total = 1;
+
+    function stat(name, value, extra) {
+      return [h("dt", {}, name), h("dd", {}, h("span", { "aria-label": name }, value), extra ? ` ${extra}` : "")];
+    }
+
+    function drawStats(s) {
+      title.textContent = `Summary · ${s.architecture}`;
+      const memory = Object.entries(s.memory).map(([dtype, n]) => `${dtype} ${bytes(n)}`).join(" · ");
+      stats.replaceChildren(
+        ...stat("total parameters", count(s.total), `(${short(s.total)})`),
+        ...stat("trainable parameters", count(s.trainable)),
+        ...stat("embedding parameters", count(s.embeddings)),
+        ...stat("memory", memory));
+      stats.querySelector('[aria-label="total parameters"]').classList.add("tc-total");
+    }
+
+    function row(node) {
+      const share = total ? (100 * node.params) / total : 0;
+      const name = node.repeat
+        ? [h("span", { class: "tc-repeat" }, `${node.repeat} ×`), ` ${node.name} `]
+        : [`${node.name} `];
+      return [
+        h("span", { class: "tc-name", title: `${node.name}: ${node.class}` }, ...name, h("span", { class: "tc-class" }, node.class)),
+        h("span", { class: "tc-count", title: node.repeat ? `${count(node.each)} each` : "" }, count(node.params)),
+        h("span", { class: "tc-share" }, `${share.toFixed(share < 10 ? 1 : 0)}%`),
+      ];
+    }
+
+    function block(node, path, depth) {
+      const style = `--tc-share: ${total ? (100 * node.params) / total : 0}%`;
+      if (!node.children.length) {
+        return h("div", { class: "tc-block tc-leaf", style, "data-path": path }, ...row(node));
+      }
+      const isOpen = open.has(path) || (depth < OPEN_DEPTH && !closed.has(path));
+      const details = h("details", { open: isOpen, "data-path": path },
+        h("summary", { class: "tc-block", style }, ...row(node)));
+      const fill = () => {
+        if (details.childElementCount > 1) return;
+        details.append(...node.children.map((child) => block(child, `${path}.${child.name}`, depth + 1)));
+      };
+      if (isOpen) fill();
+      details.addEventListener("toggle", () => {
+        if (details.open) { fill(); open.add(path); closed.delete(path); }
+        else { open.delete(path); closed.add(path); }
+      });
+      return details;
+    }
+
+    function drawSummary() {
+      const s = model.get("summary");
+      if (!s || !s.tree) return;
+      total = s.total || 1;
+      drawStats(s);
+      blocks.replaceChildren(block(s.tree, s.tree.name, 0));
+    }
+
+    function drawNotice() {
+      const invalid = Object.keys(model.get("errors")).length > 0;
+      notice.textContent = invalid ? "Showing the last valid design; the current edit has an error."
+        : model.get("pending") ? "Updating…" : "";
+    }
+
+    model.on("change:summary", drawSummary);
+    model.on("change:errors", drawNotice);
+    model.on("change:pending", drawNotice);
+    drawSummary();
+    drawNotice();
+  },
+};

@@ -1,0 +1,86 @@
+// ModelTypePicker view: a search box over a list of every model type, grouped by modality.
+// Choosing a type sends {edit: {model_type}}; Python starts a fresh design of that type.
+
+const PARTS = /^(config|backbone|architecture)(\.|$)/; // errors another part of a Composer lists
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-")) el[key] = value;
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children);
+  return el;
+}
+
+export default {
+  render({ model, el }) {
+    const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
+    const search = h("input", { type: "search", "aria-label": "search model types",
+      placeholder: "Search model types…" });
+    const select = h("select", { id: `${uid}-type`, size: 8 });
+    const count = h("span", { class: "tc-hint" });
+    const errors = h("div");
+    el.replaceChildren(h("div", { class: "tc-view tc-picker tc-types" },
+      h("h3", {}, "Model type"),
+      h("div", { class: "tc-row" }, search, count),
+      h("label", { for: select.id }, "model_type"),
+      select, errors));
+
+    function build() {
+      const groups = Object.entries(model.get("types")).filter(([, names]) => names.length);
+      select.replaceChildren(...groups.map(([modality, names]) =>
+        h("optgroup", { label: `${modality} (${names.length})` },
+          ...names.map((name) => h("option", { value: name }, name)))));
+      filter();
+      update();
+    }
+
+    /** Hide what does not match; a group with nothing left goes too. */
+    function filter() {
+      const q = search.value.trim().toLowerCase();
+      let shown = 0;
+      for (const group of select.querySelectorAll("optgroup")) {
+        let any = false;
+        for (const option of group.children) {
+          option.hidden = Boolean(q) && !option.value.toLowerCase().includes(q) && !option.selected;
+          if (!option.hidden) { any = true; shown += 1; }
+        }
+        group.hidden = !any;
+      }
+      count.textContent = q ? `${shown} match` : `${select.options.length} types`;
+    }
+
+    function update() {
+      const draft = model.get("draft");
+      select.value = draft.model_type;
+      select.selectedOptions[0]?.scrollIntoView?.({ block: "nearest" });
+      const scope = model.get("error_scope");
+      const listed = Object.entries(model.get("errors"))
+        .filter(([key]) => scope === "all" || key === "model_type" || (scope === "rest" && !PARTS.test(key)));
+      select.setAttribute("aria-invalid", listed.some(([key]) => key === "model_type") ? "true" : "false");
+      errors.replaceChildren(...listed.map(([key, message]) =>
+        h("div", { class: "tc-error", role: "alert" }, key && key !== "model_type" ? `${key}: ${message}` : message)));
+    }
+
+    function choose(name) {
+      if (name && name !== model.get("draft").model_type) model.send({ edit: { model_type: name } });
+    }
+
+    select.addEventListener("change", () => choose(select.value));
+    search.addEventListener("input", filter);
+    search.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      const q = search.value.trim().toLowerCase();
+      const options = [...select.options].filter((o) => !o.hidden);
+      const exact = options.find((o) => o.value.toLowerCase() === q);
+      choose((exact || options.find((o) => !o.selected) || options[0])?.value);
+    });
+    model.on("change:types", build);
+    model.on("change:draft", update);
+    model.on("change:errors", update);
+    build();
+  },
+};

@@ -1,0 +1,70 @@
+// SavePanel view: the checkpoint folder, overwrite, Save and Verify, a progress bar and the result.
+// The work runs in Python (a background thread); this view sends {action} and draws the traits.
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-")) el[key] = value;
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children);
+  return el;
+}
+
+export default {
+  render({ model, el }) {
+    const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
+    const folder = h("input", { id: `${uid}-folder`, type: "text", spellcheck: false });
+    const overwrite = h("input", { id: `${uid}-overwrite`, type: "checkbox" });
+    const save = h("button", { type: "button" }, "Save");
+    const verify = h("button", { type: "button" }, "Verify");
+    const progress = h("progress", { max: 1, value: 0, "aria-label": "save progress" });
+    const status = h("div", { class: "tc-status", role: "status", "aria-label": "save status" });
+    const files = h("div", { class: "tc-hint" });
+    el.replaceChildren(h("div", { class: "tc-view tc-save" },
+      h("h3", {}, "Save the checkpoint"),
+      h("div", { class: "tc-row" }, h("label", { for: folder.id }, "folder"), folder,
+        overwrite, h("label", { for: overwrite.id }, "overwrite")),
+      h("div", { class: "tc-row" }, save, verify),
+      progress, status, files));
+
+    function setFolder() {
+      model.set("folder", folder.value.trim());
+      model.save_changes();
+    }
+
+    folder.addEventListener("change", setFolder);
+    folder.addEventListener("input", setFolder);
+    overwrite.addEventListener("change", () => {
+      model.set("overwrite", overwrite.checked);
+      model.save_changes();
+    });
+    for (const [button, action] of [[save, "save"], [verify, "verify"]]) {
+      button.addEventListener("click", () => {
+        setFolder();
+        model.send({ action });
+      });
+    }
+
+    function update() {
+      if (document.activeElement !== folder) folder.value = model.get("folder");
+      overwrite.checked = model.get("overwrite");
+      const busy = model.get("busy");
+      save.disabled = busy;
+      verify.disabled = busy;
+      progress.value = model.get("progress");
+      const text = model.get("status");
+      status.textContent = text;
+      status.classList.toggle("tc-failed", text.startsWith("Failed"));
+      const report = model.get("report");
+      files.textContent = report.files ? `Files: ${report.files.join(", ")}` : "";
+    }
+
+    for (const name of ["folder", "overwrite", "busy", "progress", "status", "report"]) {
+      model.on(`change:${name}`, update);
+    }
+    update();
+  },
+};

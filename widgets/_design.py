@@ -1,0 +1,212 @@
+"""The state every view of one design shares: the last valid Spec, the draft being typed, its errors,
+and what is computed from the valid Spec (summary, code).
+
+An edit is checked at once (types, names: microseconds), so a bad value is flagged while the person
+types. The expensive part (building on the meta device to catch cross-field errors, the summary,
+the code) runs once per burst of edits, a short delay after the last one, on the kernel's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any, Callable
+
+from composer.errors import SpecError
+from composer.spec import Spec
+
+DEFAULT_SPEC = {"model_type": "distilbert"}
+
+# Sections tied to one model type: a new model type starts them afresh.
+TYPE_BOUND = ("architecture", "config", "backbone", "tokenizer", "image_processor", "feature_extractor",
+              "processor", "pretrained")
+# The value of an edit that puts a field back to its default (the key leaves the draft).
+RESET = object()
+
+
+def set_path(data: dict, path: str, value: Any) -> dict:
+    """A copy of ``data`` with ``path`` ("config.dim", "backbone.out_indices") set to ``value``."""
+    out = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    node = out
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[last] = value
+    return out
+
+
+def drop_path(data: dict, path: str) -> dict:
+    """A copy of ``data`` without ``path``; a sub-config left empty goes too (all its defaults)."""
+    out = copy.deepcopy(data)
+    keys = path.split(".")
+    nodes = [out]
+    for key in keys[:-1]:
+        node = nodes[-1].get(key)
+        if not isinstance(node, dict):
+            return out
+        nodes.append(node)
+    nodes[-1].pop(keys[-1], None)
+    for depth in range(len(nodes) - 1, 1, -1):  # never drops a top-level section such as "config"
+        if not nodes[depth]:
+            nodes[depth - 1].pop(keys[depth - 1])
+    return out
+
+
+def quick_errors(draft: dict) -> dict[str, str]:
+    """Every error found without building anything: shape, names and value types, one per field."""
+    from composer.fields import canonical_name, check_value, fields_by_name
+    from composer.validate import validate
+
+    try:
+        spec = Spec.from_dict(draft)
+        by_name = fields_by_name(spec.model_type)
+    except SpecError as err:
+        return {err.field: err.message}
+    errors = {}
+    for key, value in spec.config.items():
+        field = by_name.get(canonical_name(spec.model_type, key))
+        if field is not None:
+            try:
+                check_value(field, value, f"config.{key}")
+            except SpecError as err:
+                errors[err.field] = err.message
+    if not errors:
+        try:
+            validate(spec, deep=False)
+        except SpecError as err:
+            errors[err.field] = err.message
+    return errors
+
+
+class Design:
+    """One design, edited by any number of views. Views subscribe with a callback taking the Design."""
+
+    delay = 0.15  # seconds of quiet after an edit before the rebuild
+    max_wait = 1.0  # a steady stream of edits still rebuilds this often
+
+    def __init__(self, spec: Spec | dict | None = None):
+        from composer.api import as_spec
+
+        self._views: list[Callable[[Design], None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._first_edit = 0.0
+        self._edited: list[str] = []  # paths edited since the last valid design, for error placement
+        self._accept(as_spec(DEFAULT_SPEC if spec is None else spec))
+
+    # ----- reading -------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> bool:
+        """A rebuild is scheduled: the summary and code are about to change."""
+        return self._timer is not None
+
+    @property
+    def model_type(self) -> str:
+        """The model type being edited (the last valid one while the draft names an unknown type)."""
+        from composer.catalog import model_types
+
+        typed = self.draft.get("model_type")
+        return typed if typed in model_types() else self.spec.model_type
+
+    def subscribe(self, view: Callable[[Design], None]) -> None:
+        self._views.append(view)
+
+    # ----- editing -------------------------------------------------------------------------------
+
+    def replace(self, spec: Spec | dict) -> None:
+        """Make ``spec`` the design now (from Python): raises SpecError if it is not valid."""
+        from composer.api import as_spec
+
+        self._cancel()
+        self._accept(as_spec(spec))
+        self._notify()
+
+    def edit(self, path: str, value: Any) -> None:
+        """Set one value of the draft, as a form does; ``model_type`` starts a fresh design."""
+        self.edits({path: value})
+
+    def reset(self, path: str) -> None:
+        """Back to the config class's default (the key leaves the draft)."""
+        self.edits({path: RESET})
+
+    def edits(self, changes: dict[str, Any]) -> None:
+        """Several values at once (e.g. ``num_labels`` and ``id2label``): one check, one rebuild.
+        A value of RESET puts that field back to its default."""
+        draft = self.draft
+        for path, value in changes.items():
+            if path == "model_type" and value != draft.get("model_type"):
+                draft = {k: v for k, v in draft.items() if k not in TYPE_BOUND}
+            draft = drop_path(draft, path) if value is RESET else set_path(draft, path, value)
+            self._edited.append(path)
+        self.draft = draft
+        self.errors = quick_errors(draft)
+        if self.errors:
+            self._cancel()  # the last valid design stays; nothing to rebuild
+        else:
+            self._schedule()
+        self._notify()
+
+    def flush(self) -> None:
+        """Run a scheduled rebuild now (tests, scripts, a "Save" that must see the latest edit)."""
+        if self._timer is not None:
+            self._cancel()
+            self._settle()
+
+    # ----- rebuilding ----------------------------------------------------------------------------
+
+    def _accept(self, spec: Spec) -> None:
+        from composer.api import ready
+        from composer.codegen import to_code
+        from composer.summary import summarize
+
+        valid = ready(spec)
+        self.spec = valid
+        self.draft = valid.to_dict()
+        self.errors: dict[str, str] = {}
+        self.summary = summarize(valid)
+        self.code = to_code(valid)
+        self._edited = []
+
+    def _settle(self) -> None:
+        self._timer = None
+        try:
+            self._accept(Spec.from_dict(self.draft))
+        except SpecError as err:
+            self.errors = self._place(err)
+        except Exception as err:  # transformers failing in a way the engine did not name: still shown
+            self.errors = {"": f"{type(err).__name__}: {err}"}
+        self._notify()
+
+    def _place(self, err: SpecError) -> dict[str, str]:
+        """The engine names one field; a cross-field message (``n_heads … must divide dim``) is also
+        shown at the field the person just edited, when the message is about it."""
+        errors = {err.field: err.message}
+        for path in reversed(self._edited):
+            if path != err.field and path.split(".")[-1] in err.message.replace(".", " ").split():
+                errors[path] = err.message
+                break
+        return errors
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # plain Python, no kernel: nothing to coalesce with
+            self._settle()
+            return
+        now = loop.time()
+        if self._timer is None:
+            self._first_edit = now
+        else:
+            self._timer.cancel()
+        self._timer = loop.call_at(min(now + self.delay, self._first_edit + self.max_wait), self._settle)
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _notify(self) -> None:
+        for view in self._views:
+            view(self)

@@ -1,0 +1,57 @@
+"""BackbonePicker: for configs that take a backbone (DETR, MaskFormer, UperNet, …), a transformers
+AutoBackbone type or a timm model, which stages it hands on, and whether its weights are pretrained."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import traitlets
+
+from composer.catalog import backbone_types, config_class, takes_backbone, timm_models
+from widgets._base import JS, DesignWidget
+from widgets._design import Design
+
+
+@functools.cache
+def default_backbone(model_type: str) -> str:
+    """What the config builds when no backbone is chosen, e.g. "swin" or "timm resnet50"."""
+    default = getattr(config_class(model_type)(), "backbone_config", None)
+    if default is None:
+        return ""
+    if default.model_type == "timm_backbone":
+        return f"timm {default.backbone}"
+    return default.model_type
+
+
+@functools.cache
+def stage_names(model_type: str) -> tuple[str, ...]:
+    return tuple(getattr(config_class(model_type)(), "stage_names", ()) or ())
+
+
+class BackbonePicker(DesignWidget):
+    """The backbone of the design; its own config fields are on the ConfigForm."""
+
+    _esm = JS / "backbone_picker.js"
+
+    # Backbones
+    takes_backbone = traitlets.Bool(False).tag(sync=True)
+    default_backbone = traitlets.Unicode("").tag(sync=True)
+    backbone_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    timm_models = traitlets.List(traitlets.Unicode()).tag(sync=True)  # sent only when it is usable
+    stages = traitlets.List(traitlets.Unicode()).tag(sync=True)  # of the chosen transformers backbone
+
+    def _state(self, design: Design) -> dict[str, Any]:
+        state = super()._state(design)
+        model_type = design.model_type
+        if not takes_backbone(model_type):
+            return {**state, "takes_backbone": False, "default_backbone": "", "stages": []}
+        chosen = (design.draft.get("backbone") or {}).get("model_type")
+        return {
+            **state,
+            "takes_backbone": True,
+            "default_backbone": default_backbone(model_type),
+            "backbone_types": list(backbone_types()),
+            "timm_models": list(timm_models()),
+            "stages": list(stage_names(chosen)) if chosen in backbone_types() else [],
+        }

@@ -1,0 +1,48 @@
+"""CodeView: the design as plain Python (torch + transformers only), to copy, insert as a new cell
+below the widget, or save as a .py file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import traitlets
+
+from widgets._base import JS, DesignWidget
+from widgets._design import Design
+
+
+class CodeView(DesignWidget):
+    """The engine's reproducible code for the last valid design, syntax-highlighted.
+
+    "Insert as a new cell" asks the small JupyterLab extension shipped with the package (JupyterLab,
+    Notebook 7); elsewhere the code goes to the clipboard instead."""
+
+    _esm = JS / "code_view.js"
+
+    # Code
+    code = traitlets.Unicode("").tag(sync=True)
+
+    # Saving as .py ("" = "<model_type>_design.py" in the kernel's working folder)
+    py_path = traitlets.Unicode("").tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+
+    def _state(self, design: Design) -> dict[str, Any]:
+        return {**super()._state(design), "code": design.code}
+
+    def save_py(self, path: str | Path | None = None) -> Path:
+        """Write the code to a .py file; returns its absolute path."""
+        target = Path(path or self.py_path or f"{self._design.spec.model_type}_design.py").expanduser()
+        if target.suffix != ".py":
+            target = target.with_name(target.name + ".py")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self._design.code, encoding="utf-8")
+        return target.resolve()
+
+    def _action(self, name: str, content: dict[str, Any]) -> None:
+        if name == "save_py":
+            self.status = ""  # the same message twice still shows as new
+            try:
+                self.status = f"Saved {self.save_py()}"
+            except OSError as err:
+                self.status = f"Not saved: {err.strerror or err}"

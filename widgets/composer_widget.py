@@ -1,0 +1,57 @@
+"""Composer: one widget for a whole design, made of the part widgets sharing one Design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+
+from composer.spec import Spec
+from widgets._base import DesignAPI
+from widgets._design import Design
+from widgets.backbone_picker import BackbonePicker
+from widgets.code_view import CodeView
+from widgets.config_form import ConfigForm
+from widgets.head_picker import HeadPicker
+from widgets.model_summary import ModelSummary
+from widgets.model_type_picker import ModelTypePicker
+from widgets.save_panel import SavePanel
+
+
+class Composer(DesignAPI, ipywidgets.VBox):
+    """Pick a model type, edit its config, head and backbone, watch the summary, get the code and save
+    the checkpoint. ``Composer(spec=...)`` and ``Composer.from_file(path)`` restore a design, ``.spec``
+    returns it and ``.save_spec(path)`` writes it."""
+
+    def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
+        self._design = design = Design(spec)
+        # Each error is listed once: by the part it is about, the rest by the model-type picker.
+        self.type_picker = ModelTypePicker(design=design, error_scope="rest")
+        self.head_picker = HeadPicker(design=design, error_scope="own")
+        self.backbone_picker = BackbonePicker(design=design, error_scope="own")
+        self.config_form = ConfigForm(design=design, hide_groups=["head"], error_scope="own")
+        self.model_summary = ModelSummary(design=design)
+        self.code_view = CodeView(design=design)
+        self.save_panel = SavePanel(design=design)
+        edit = ipywidgets.VBox([self.head_picker, self.backbone_picker, self.config_form],
+                               layout=ipywidgets.Layout(flex="1 1 420px", min_width="320px"))
+        self.model_summary.layout = ipywidgets.Layout(flex="1 1 360px", min_width="300px")
+        middle = ipywidgets.HBox([edit, self.model_summary],
+                                 layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__([self.type_picker, middle, self.code_view, self.save_panel], **kwargs)
+        self.add_class("tc-composer")
+        design.subscribe(self._show_backbone_picker)
+        self._show_backbone_picker(design)
+
+    @property
+    def spec(self) -> Spec:
+        """The last valid design (a composer Spec)."""
+        return self._design.spec
+
+    @spec.setter
+    def spec(self, value: Spec | dict | str | Path) -> None:
+        self._design.replace(value)
+
+    def _show_backbone_picker(self, design: Design) -> None:
+        self.backbone_picker.layout.display = None if self.backbone_picker.takes_backbone else "none"

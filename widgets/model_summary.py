@@ -1,0 +1,57 @@
+"""ModelSummary: parameters, memory by dtype and a block view of the module tree of the last valid design."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets
+
+from widgets._base import JS, DesignWidget
+from widgets._design import Design
+
+
+def _signature(node: dict[str, Any]) -> tuple:
+    return node["class"], node["params"], tuple(_signature(c) for c in node["children"])
+
+
+def compact(node: dict[str, Any]) -> dict[str, Any]:
+    """The module tree with runs of identical numbered siblings (a ModuleList's 80 decoder layers) folded
+    into one block ``{"name": "0–79", "repeat": 80, "params": <all 80>, "each": <one>}``: small to
+    send, quick to draw. Named siblings (q_proj, k_proj, …) stay apart even when alike."""
+    children: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def close_run() -> None:
+        if len(run) == 1:
+            children.append(compact(run[0]))
+        elif run:
+            first = compact(run[0])
+            children.append({**first, "name": f"{run[0]['name']}–{run[-1]['name']}", "repeat": len(run),
+                             "each": first["params"], "params": first["params"] * len(run)})
+        run.clear()
+
+    for child in node["children"]:
+        numbered = child["name"].isdigit()
+        if run and not (numbered and run[-1]["name"].isdigit() and _signature(child) == _signature(run[0])):
+            close_run()
+        run.append(child)
+    close_run()
+    return {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
+
+
+class ModelSummary(DesignWidget):
+    """Built on the meta device from the last valid design and refreshed once per burst of edits, so a
+    70B design answers at once and typing never waits on it."""
+
+    _esm = JS / "model_summary.js"
+
+    # Summary
+    summary = traitlets.Dict().tag(sync=True)  # architecture, total, trainable, embeddings, memory, tree
+
+    _shown: tuple[str, dict[str, Any]] = ("", {})  # (design key, summary with its compacted tree)
+
+    def _state(self, design: Design) -> dict[str, Any]:
+        key = design.spec.key()
+        if key != self._shown[0]:
+            self._shown = (key, {**design.summary, "tree": compact(design.summary["tree"])})
+        return {**super()._state(design), "summary": self._shown[1]}

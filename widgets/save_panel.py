@@ -1,0 +1,87 @@
+"""SavePanel: the design written as a ``save_pretrained`` folder, then reloaded with transformers alone
+to show that it loads (the architecture and parameter count that came back)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import traitlets
+
+from composer.errors import SpecError
+from widgets._base import JS, DesignWidget
+
+
+class SavePanel(DesignWidget):
+    """Save and verify the last valid design. From the buttons the work runs in a background thread
+    with a progress bar, so the kernel keeps answering edits; from Python, ``save()`` and ``verify()``
+    simply block and return."""
+
+    _esm = JS / "save_panel.js"
+
+    # Target
+    folder = traitlets.Unicode("checkpoint").tag(sync=True)
+    overwrite = traitlets.Bool(False).tag(sync=True)
+
+    # Progress
+    busy = traitlets.Bool(False).tag(sync=True)
+    progress = traitlets.Float(0.0).tag(sync=True)
+
+    # Result
+    status = traitlets.Unicode("").tag(sync=True)
+    report = traitlets.Dict().tag(sync=True)  # the last verify: architecture, parameters, files, …
+
+    _saved: tuple[Path, int] | None = None  # the folder last saved here and its parameter count
+
+    def save(self) -> Path:
+        """Write the folder (atomically: an interrupted save leaves nothing half-written)."""
+        self._design.flush()  # a Save right after an edit saves that edit
+        return self._write(self._design.spec, self._design.summary["total"])
+
+    def verify(self) -> dict[str, Any]:
+        """Reload the saved folder with transformers alone; the report says what came back."""
+        from composer.checkpoint import check
+
+        report = check(Path(self.folder).expanduser().resolve())
+        line = f"Verified: {report['architecture']} reloaded with {report['parameters']:,} parameters"
+        if self._saved and self._saved[0] == Path(report["folder"]):
+            expected = self._saved[1]
+            line += " (as saved)" if report["parameters"] == expected else f" (saved {expected:,})"
+        self.report = report
+        self.status = f"{line} from {report['folder']}"
+        return report
+
+    def _write(self, spec, total: int) -> Path:
+        from composer.checkpoint import save
+
+        def progress(stage: str, fraction: float) -> None:
+            self.progress = fraction
+            self.status = f"{stage.capitalize()}…"
+
+        self.report = {}
+        path = save(spec, self.folder, overwrite=self.overwrite, progress=progress)
+        self._saved = (path, total)
+        self.status = f"Saved {spec.architecture or spec.model_type} ({total:,} parameters) to {path}"
+        return path
+
+    def _action(self, name: str, content: dict[str, Any]) -> None:
+        if self.busy or name not in ("save", "verify"):
+            return
+        if name == "save":
+            self._design.flush()  # here, on the kernel's thread, before the work leaves it
+            job, args = self._write, (self._design.spec, self._design.summary["total"])
+        else:
+            job, args = self.verify, ()
+        self.busy, self.progress = True, 0.0
+        threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True).start()
+
+    def _run(self, job, *args) -> None:
+        try:
+            job(*args)
+        except (SpecError, OSError) as err:
+            self.status = f"Failed: {err}"
+        except Exception as err:  # a transformers failure while saving or loading: shown, not lost in a log
+            self.status = f"Failed: {type(err).__name__}: {err}"
+        finally:
+            self.busy = False
