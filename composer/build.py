@@ -122,6 +122,12 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
 
     message = str(err).strip().splitlines()
     text = " ".join(line.strip() for line in message if line.strip()) or type(err).__name__
+    if isinstance(err, ImportError):  # transformers' requires_backends: an optional package is missing
+        return SpecError("architecture", text)
+    if not spec.config and not spec.backbone and spec.pretrained is None:
+        # Nothing of the user's is involved: it is transformers' own defaults that do not build.
+        cls = catalog.config_class(spec.model_type).__name__
+        return SpecError("model_type", f"transformers' default {cls} does not build as is: {text}")
     names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
     return SpecError(field_in_message(text, names, prefix), text)
 

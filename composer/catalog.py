@@ -47,9 +47,10 @@ def config_class(model_type: str):
 
 
 def _task_of(mapping_name: str) -> str:
-    # MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES -> "sequence-classification"
+    # MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES -> "sequence-classification",
+    # MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES -> "speech-seq2seq"
     core = mapping_name.removesuffix("_MAPPING_NAMES").removeprefix("MODEL_FOR_").removeprefix("MODEL")
-    return core.lower().replace("_", "-") or "base"
+    return core.lower().replace("_2_", "2").replace("_", "-") or "base"
 
 
 @functools.cache
@@ -65,8 +66,18 @@ def _head_mappings() -> tuple[tuple[str, dict], ...]:
 
 
 @functools.cache
+def _exported() -> frozenset[str]:
+    import transformers
+
+    return frozenset(transformers.__all__)
+
+
+@functools.cache
 def heads(model_type: str) -> tuple[Head, ...]:
-    """The base model first, then every head class with its task(s), from transformers' mappings."""
+    """The base model first, then every head class with its task(s), from transformers' mappings.
+
+    A mapped class that transformers does not export (e.g. VoxtralRealtimeTextModel in 5.24) is
+    left out: neither the engine nor the exported code could import it."""
     check_model_type(model_type)
     tasks: dict[str, list[str]] = {}
     for task, mapping in _head_mappings():
@@ -74,7 +85,8 @@ def heads(model_type: str) -> tuple[Head, ...]:
         if names is None or task == "backbone":
             continue
         for cls_name in (names,) if isinstance(names, str) else names:
-            tasks.setdefault(cls_name, []).append(task)
+            if cls_name in _exported():
+                tasks.setdefault(cls_name, []).append(task)
     found = []
     for cls_name, ts in tasks.items():
         # A class serving several tasks (e.g. a base model listed under "pretraining" too) keeps the
@@ -84,11 +96,22 @@ def heads(model_type: str) -> tuple[Head, ...]:
     return tuple(found)
 
 
+def _no_model_reason(model_type: str) -> str:
+    """Why a model type cannot be composed; most such types are sub-configs of a larger model
+    (``clip_text_model`` of ``clip``), so name the composable types of the same family."""
+    from transformers.models.auto.configuration_auto import model_type_to_module_name
+
+    family = model_type_to_module_name(model_type)
+    kin = [t for t in model_types() if t != model_type and model_type_to_module_name(t) == family and heads(t)]
+    reason = f"{model_type!r} has no model class in transformers' Auto mappings"
+    return f"{reason}; it is a part of a larger model: compose {' or '.join(kin[:3])}" if kin else reason
+
+
 def resolve_architecture(model_type: str, architecture: str | None, where: str = "architecture") -> Head:
     """The Head for ``architecture`` (None = the base model), or a SpecError listing the choices."""
     options = heads(model_type)
     if not options:
-        raise SpecError("model_type", f"{model_type!r} has no PyTorch model class in transformers")
+        raise SpecError("model_type", _no_model_reason(model_type))
     if architecture is None:
         base = [h for h in options if h.task == "base"]
         if not base:
@@ -132,23 +155,39 @@ _MODALITY_TASKS = {
     "vision": re.compile(r"image|vision|depth|object-detection|segmentation|video|keypoint|backbone"),
 }
 
+_READS_TEXT = re.compile(r"^text-to|multimodal|seq-to-seq")
+# Towers and parts (clip_vision_model, qwen2_audio_encoder, sam_mask_decoder) have neither processors
+# nor telling heads mapped: their name is the only signal left.
+_MODALITY_NAMES = {  # in order: owlvit_text_model is text
+    "text": re.compile(r"text"),
+    "audio": re.compile(r"audio|speech|asr|wav|hifigan|mimi|voice|tts|transcribe|diarization|music"),
+    "vision": re.compile(r"vision|visual|image|video|vit|sam|hiera|dino|convnext|resnet|swin|detr|vq|backbone"),
+}
+
 
 @functools.cache
 def modality(model_type: str) -> str:
     """"text", "vision", "audio" or "multimodal", from the heads and processors transformers maps."""
-    from transformers.models.auto import feature_extraction_auto, image_processing_auto, tokenization_auto
+    from transformers.models.auto import (feature_extraction_auto, image_processing_auto, tokenization_auto,
+                                          video_processing_auto)
 
     kinds = set()
     if model_type in tokenization_auto.TOKENIZER_MAPPING_NAMES:
         kinds.add("text")
-    if model_type in image_processing_auto.IMAGE_PROCESSOR_MAPPING_NAMES:
+    if model_type in image_processing_auto.IMAGE_PROCESSOR_MAPPING_NAMES or \
+            model_type in video_processing_auto.VIDEO_PROCESSOR_MAPPING_NAMES:
         kinds.add("vision")
     if model_type in feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES:
         kinds.add("audio" if "vision" not in kinds else "vision")
-    for head in heads(model_type):
+    tasks = {head.task for head in heads(model_type)}
+    for task in tasks:
         for kind, pattern in _MODALITY_TASKS.items():
-            if pattern.search(head.task):
+            if pattern.search(task):
                 kinds.add(kind)
+    # A speech recogniser's tokenizer only decodes its output (Wav2Vec2's CTC, Whisper): an audio model
+    # reads text only if a head does (text-to-speech, audio LMs) or it is a dual encoder (CLAP).
+    if "audio" in kinds and tasks != {"base"} and not any(_READS_TEXT.search(t) for t in tasks):
+        kinds.discard("text")
     if not kinds:
-        return "text"
+        return next((kind for kind, pattern in _MODALITY_NAMES.items() if pattern.search(model_type)), "text")
     return kinds.pop() if len(kinds) == 1 else "multimodal"

@@ -104,7 +104,9 @@ def _primary(kinds: tuple[str, ...]) -> str:
     return kinds[0] if len(kinds) == 1 else "any"
 
 
-_ARG = re.compile(r"^(\s+)(\w+) \(([^)]*)\)\s*:\s*(.*)$")
+# Tolerates what real docstrings hold: parentheses in the type part (``defaults to `(3, 4, 6, 3)` ``),
+# a stray comma before the colon, or no colon at all.
+_ARG = re.compile(r"^(\s+)(\w+) \((.*?)\)(?:,?\s*:\s*(.*)|\s*)$")
 
 
 @functools.cache
@@ -116,7 +118,7 @@ def _doc_help(doc: str) -> dict[str, str]:
         m = _ARG.match(line)
         if m and (current is None or len(m.group(1)) <= indent):
             current, indent = m.group(2), len(m.group(1))
-            helps[current] = m.group(4).strip()
+            helps[current] = (m.group(4) or "").strip()
         elif current and line.strip() and len(line) - len(line.lstrip()) > indent:
             helps[current] = (helps[current] + " " + line.strip()).strip()
         elif line.strip():
@@ -153,7 +155,10 @@ def class_fields(cls) -> tuple[Field, ...]:
     if not dataclasses.is_dataclass(cls):
         raise SpecError("model_type", f"{cls.__name__} is not a dataclass config; cannot build its form")
     hints = _hints(cls)
-    helps = {**_doc_help(PreTrainedConfig.__doc__ or ""), **_doc_help(cls.__doc__ or "")}
+    helps = {}  # a subclass (MimiDecoderConfig) may document only what differs from its parent
+    for klass in reversed(cls.__mro__):
+        if issubclass(klass, PreTrainedConfig):
+            helps.update(_doc_help(klass.__doc__ or ""))
     aliases: dict[str, list[str]] = {}
     for alias, target in getattr(cls, "attribute_map", {}).items():
         aliases.setdefault(target, []).append(alias)
@@ -191,7 +196,8 @@ def class_fields(cls) -> tuple[Field, ...]:
     # num_labels is not a dataclass field but every config takes it (it sizes id2label).
     out.append(Field("num_labels", "int", 2, help=helps.get("num_labels", ""), group="head",
                      kinds=("int",), common=True))
-    return tuple(out)
+    # The model's own attributes first: dataclass order puts PreTrainedConfig's ~20 common ones on top.
+    return tuple(sorted(out, key=lambda f: f.common))
 
 
 def config_fields(model_type: str) -> tuple[Field, ...]:

@@ -83,8 +83,11 @@ def field_in_message(message: str, names: list[str], prefix: str = "config") -> 
 
 def _check_heads(config) -> None:
     """Grouped-query attention: transformers builds the model, but every forward pass would fail."""
-    heads = getattr(config, "num_attention_heads", None)
-    kv = getattr(config, "num_key_value_heads", None)
+    try:
+        heads = getattr(config, "num_attention_heads", None)
+        kv = getattr(config, "num_key_value_heads", None)
+    except RuntimeError:  # a per-layer (heterogeneous) config refuses global reads: nothing to compare
+        return
     if isinstance(heads, int) and isinstance(kv, int) and kv > 0 and heads % kv:
         raise SpecError("config.num_key_value_heads", f"must divide num_attention_heads ({heads}); got {kv}")
 
