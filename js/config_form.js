@@ -66,7 +66,11 @@ class FieldRow {
     const id = `${uid}-${path.replace(/\W/g, "_")}`;
     this.errorId = `${id}-error`;
     this.control = this.makeControl(id);
-    this.labelEl = h("label", { for: id, title: helpText(field) }, label);
+    // The label's text is the field's full name (e.g. "text_config.hidden_size"); a nested prefix
+    // is dimmed and may wrap after its dot.
+    const dot = label.lastIndexOf(".") + 1;
+    this.labelEl = h("label", { for: id, title: helpText(field) },
+      ...(dot ? [h("span", { class: "tc-prefix" }, label.slice(0, dot)), h("wbr")] : []), label.slice(dot));
     this.reset = h("button", {
       type: "button", class: "tc-reset", "aria-label": `reset ${label}`,
       title: `Back to the default (${formatValue(field.default) || "none"})`,

@@ -40,8 +40,9 @@ export default {
     const base = () => model.get("heads").find((head) => head.task === "base");
 
     function buildHeads() {
+      // Option text is the bare class name (what config.json lists); the task shows beside it.
       select.replaceChildren(...model.get("heads").map((head) =>
-        h("option", { value: head.name }, `${head.name} — ${head.task === "base" ? "base model" : head.task}`)));
+        h("option", { value: head.name, title: head.task }, head.name)));
     }
 
     function buildFields() {
@@ -105,7 +106,8 @@ export default {
       const heads = model.get("heads");
       const chosen = draft.architecture ?? base()?.name;
       select.value = chosen ?? "";
-      task.textContent = heads.find((head) => head.name === chosen)?.task ?? "";
+      const chosenTask = heads.find((head) => head.name === chosen)?.task;
+      task.textContent = chosenTask === "base" ? "base model" : chosenTask ?? "";
       select.setAttribute("aria-invalid", errors.architecture ? "true" : "false");
       archError.replaceChildren(...(errors.architecture ? [alert(errors.architecture)] : []));
       const defaults = Object.fromEntries(model.get("head_fields").map((f) => [f.name, f.default]));

@@ -2,7 +2,7 @@
 // with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"), and a
 // block's children are drawn only when it is opened, so a 70B tree stays quick.
 
-const OPEN_DEPTH = 1; // blocks open at first: the model and its direct parts
+const OPEN_DEPTH = 2; // blocks open at first: the model, its parts and their parts
 
 function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -37,7 +37,7 @@ function bytes(n) {
 export default {
   render({ model, el }) {
     const title = h("h3", {}, "Summary");
-    const stats = h("dl", { class: "tc-stats" });
+    const stats = h("table", { class: "tc-stats" });
     const notice = h("div", { class: "tc-notice" });
     const blocks = h("div", { class: "tc-blocks" });
     el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, notice, stats,
@@ -47,24 +47,25 @@ export default {
     let total = 1;
 
     function stat(name, value, extra) {
-      return [h("dt", {}, name), h("dd", {}, h("span", { "aria-label": name }, value), extra ? ` ${extra}` : "")];
+      return h("tr", {}, h("th", { scope: "row" }, name),
+        h("td", {}, h("span", { "aria-label": name }, value), extra ? ` ${extra}` : ""));
     }
 
     function drawStats(s) {
       title.textContent = `Summary · ${s.architecture}`;
       const memory = Object.entries(s.memory).map(([dtype, n]) => `${dtype} ${bytes(n)}`).join(" · ");
       stats.replaceChildren(
-        ...stat("total parameters", count(s.total), `(${short(s.total)})`),
-        ...stat("trainable parameters", count(s.trainable)),
-        ...stat("embedding parameters", count(s.embeddings)),
-        ...stat("memory", memory));
+        stat("total parameters", count(s.total), `(${short(s.total)})`),
+        stat("trainable parameters", count(s.trainable)),
+        stat("embedding parameters", count(s.embeddings)),
+        stat("memory", memory));
       stats.querySelector('[aria-label="total parameters"]').classList.add("tc-total");
     }
 
     function row(node) {
       const share = total ? (100 * node.params) / total : 0;
       const name = node.repeat
-        ? [h("span", { class: "tc-repeat" }, `${node.repeat} ×`), ` ${node.name} `]
+        ? [`${node.name} `, h("span", { class: "tc-repeat", title: `${node.repeat} identical blocks` }, `×${node.repeat}`), " "]
         : [`${node.name} `];
       return [
         h("span", { class: "tc-name", title: `${node.name}: ${node.class}` }, ...name, h("span", { class: "tc-class" }, node.class)),

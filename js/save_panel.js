@@ -54,7 +54,9 @@ export default {
       const busy = model.get("busy");
       save.disabled = busy;
       verify.disabled = busy;
-      progress.value = model.get("progress");
+      // Busy with nothing measured yet (a verify): an indeterminate bar.
+      if (busy && !model.get("progress")) progress.removeAttribute("value");
+      else progress.value = model.get("progress");
       const text = model.get("status");
       status.textContent = text;
       status.classList.toggle("tc-failed", text.startsWith("Failed"));

@@ -180,14 +180,17 @@ class Design:
         self._notify()
 
     def _place(self, err: SpecError) -> dict[str, str]:
-        """The engine names one field; a cross-field message (``n_heads … must divide dim``) is also
-        shown at the field the person just edited, when the message is about it."""
-        errors = {err.field: err.message}
+        """Where to show a deep error, once, where the person is looking: at the field they just
+        edited when the message is about it (``n_heads 5 must divide dim 64`` after editing n_heads),
+        or when the engine could only guess (a transformers message naming no field, such as "list
+        index out of range" after editing out_indices); else at the field the engine names."""
+        words = set(err.message.replace(".", " ").split())
         for path in reversed(self._edited):
-            if path != err.field and path.split(".")[-1] in err.message.replace(".", " ").split():
-                errors[path] = err.message
-                break
-        return errors
+            if path.split(".")[-1] in words:
+                return {path: err.message}
+        if self._edited and err.field.split(".")[-1] not in words:
+            return {self._edited[-1]: err.message}
+        return {err.field: err.message}
 
     def _schedule(self) -> None:
         try:

@@ -37,6 +37,7 @@ class Composer(DesignAPI, ipywidgets.VBox):
         edit = ipywidgets.VBox([self.head_picker, self.backbone_picker, self.config_form],
                                layout=ipywidgets.Layout(flex="1 1 420px", min_width="320px"))
         self.model_summary.layout = ipywidgets.Layout(flex="1 1 360px", min_width="300px")
+        self.model_summary.add_class("tc-sticky")
         middle = ipywidgets.HBox([edit, self.model_summary],
                                  layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__([self.type_picker, middle, self.code_view, self.save_panel], **kwargs)

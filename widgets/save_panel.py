@@ -44,6 +44,7 @@ class SavePanel(DesignWidget):
         from composer.checkpoint import check
 
         report = check(Path(self.folder).expanduser().resolve())
+        self.progress = 1.0
         line = f"Verified: {report['architecture']} reloaded with {report['parameters']:,} parameters"
         if self._saved and self._saved[0] == Path(report["folder"]):
             expected = self._saved[1]
@@ -79,7 +80,9 @@ class SavePanel(DesignWidget):
     def _run(self, job, *args) -> None:
         try:
             job(*args)
-        except (SpecError, OSError) as err:
+        except SpecError as err:
+            self.status = f"Failed: {err.message}"
+        except OSError as err:
             self.status = f"Failed: {err}"
         except Exception as err:  # a transformers failure while saving or loading: shown, not lost in a log
             self.status = f"Failed: {type(err).__name__}: {err}"

@@ -1,0 +1,327 @@
+"""The widgets on the Python side, as a notebook user and the front end drive them: a design restored
+and returned, edits checked at the field while the last valid design stays live, a burst of edits
+rebuilding the summary once, the code and the checkpoint matching the engine. No browser here
+(tests/browser drives the views in JupyterLab)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from composer import Spec, SpecError, summarize, to_code
+from composer.api import ready
+from widgets import (BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker, ModelSummary,
+                     ModelTypePicker, SavePanel)
+from widgets.model_summary import compact
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+JS = ROOT / "js"
+
+TINY = {"model_type": "distilbert",
+        "config": {"dim": 32, "n_heads": 2, "hidden_dim": 64, "n_layers": 1, "vocab_size": 100,
+                   "max_position_embeddings": 32}}
+
+
+def with_config(spec: dict, **config) -> dict:
+    return {**spec, "config": {**spec["config"], **config}}
+
+
+def front_end(widget, message: dict) -> None:
+    """What the JS view sends: the same comm message handler a click or a keystroke reaches."""
+    widget._handle_custom_msg(message, [])
+
+
+# ----- restoring and returning a design ---------------------------------------------------------
+
+
+def test_composer_returns_the_design_it_was_given():
+    composer = Composer(spec=EXAMPLES / "distilbert.json")
+    assert composer.spec == ready(Spec.load(EXAMPLES / "distilbert.json"))
+    assert Composer(spec=composer.spec).spec == composer.spec
+    assert Composer(spec=composer.spec.to_dict()).spec == composer.spec
+
+
+def test_save_spec_then_from_file_restores_the_design(tmp_path):
+    composer = Composer(spec=TINY)
+    composer.edit("config.n_layers", 3)
+    path = composer.save_spec(tmp_path / "design.json")
+    assert json.loads(path.read_text())["config"]["n_layers"] == 3
+    restored = Composer.from_file(path)
+    assert restored.spec == composer.spec
+    assert restored.model_summary.summary["total"] == composer.model_summary.summary["total"]
+
+
+def test_an_invalid_design_is_refused_by_name():
+    with pytest.raises(SpecError, match="config.n_layers"):
+        Composer(spec=with_config(TINY, n_layers="two"))
+
+
+def test_setting_spec_from_python_updates_every_part():
+    composer = Composer(spec=TINY)
+    composer.spec = with_config(TINY, n_layers=2)
+    assert composer.config_form.draft["config"]["n_layers"] == 2
+    assert composer.model_summary.summary["total"] == summarize(with_config(TINY, n_layers=2))["total"]
+    assert composer.code_view.code == to_code(with_config(TINY, n_layers=2))
+
+
+def test_part_widgets_work_alone():
+    form = ConfigForm(spec=TINY)
+    assert {"n_layers", "dim", "n_heads", "dropout"} <= {f["name"] for f in form.fields}
+    assert {f["group"] for f in form.fields} >= {"sizes", "attention", "dropout", "embeddings", "other"}
+    heads = HeadPicker(spec=TINY)
+    assert heads.heads[0] == {"name": "DistilBertModel", "task": "base"}
+    assert "DistilBertForSequenceClassification" in [h["name"] for h in heads.heads]
+    assert ModelSummary(spec=TINY).summary["total"] == summarize(TINY)["total"]
+    assert CodeView(spec=TINY).code == to_code(TINY)
+    assert not BackbonePicker(spec=TINY).takes_backbone
+    types = ModelTypePicker(spec=TINY).types
+    assert "distilbert" in types["text"] and "vit" in types["vision"] and "wav2vec2" in types["audio"]
+
+
+def test_every_view_loads_its_module_and_the_themed_stylesheet():
+    for cls in (ModelTypePicker, ConfigForm, HeadPicker, BackbonePicker, ModelSummary, CodeView, SavePanel):
+        widget = cls(spec=TINY)
+        assert "export default" in widget._esm, cls.__name__
+        assert "--jp-ui-font-color1" in widget._css, cls.__name__
+
+
+# ----- editing: checked at the field, the last valid design stays live --------------------------
+
+
+def test_a_wrong_type_is_flagged_at_once_and_the_summary_stays():
+    composer = Composer(spec=TINY)
+    total = composer.model_summary.summary["total"]
+    composer.edit("config.n_layers", 2.5)
+    assert "expected int" in composer.errors["config.n_layers"]
+    assert composer.config_form.errors == composer.errors  # what the form shows at the field
+    assert composer.config_form.draft["config"]["n_layers"] == 2.5  # the typed value stays visible
+    assert composer.spec == ready(TINY)
+    assert composer.model_summary.summary["total"] == total
+
+
+def test_a_cross_field_error_is_shown_at_the_edited_field():
+    composer = Composer(spec=TINY)
+    total = composer.model_summary.summary["total"]
+    composer.edit("config.n_heads", 5)  # dim is 32
+    composer.flush()
+    assert list(composer.errors) == ["config.n_heads"]
+    assert "must divide" in composer.errors["config.n_heads"]
+    assert composer.spec == ready(TINY)
+    assert composer.model_summary.summary["total"] == total
+
+    composer.edit("config.n_heads", 4)
+    composer.flush()
+    assert composer.errors == {}
+    assert composer.spec.config["n_heads"] == 4
+
+
+def test_fixing_the_other_side_of_a_conflict_makes_the_design_valid():
+    composer = Composer(spec=TINY)
+    composer.edit("config.dim", 30)
+    composer.edit("config.n_heads", 4)  # 4 does not divide 30; the draft keeps both edits
+    composer.flush()
+    assert "must divide" in next(iter(composer.errors.values()))
+    composer.edit("config.dim", 40)
+    composer.flush()
+    assert composer.errors == {}
+    assert (composer.spec.config["dim"], composer.spec.config["n_heads"]) == (40, 4)
+
+
+def test_front_end_edit_and_reset_messages():
+    form = ConfigForm(spec=TINY)
+    front_end(form, {"edit": {"config.n_layers": 3}})
+    assert form.spec.config["n_layers"] == 3
+    assert form.draft["config"]["n_layers"] == 3
+    front_end(form, {"reset": ["config.n_layers"]})
+    assert "n_layers" not in form.spec.config  # back to the class default, 6
+    assert "n_layers" not in form.draft["config"]
+
+
+def test_nested_sub_config_fields_edit_and_reset():
+    form = ConfigForm(spec={"model_type": "clip"})
+    text = next(f for f in form.fields if f["name"] == "text_config")
+    assert "num_hidden_layers" in [f["name"] for f in text["fields"]]
+    form.edit("config.text_config.num_hidden_layers", 2)
+    assert form.spec.config == {"text_config": {"num_hidden_layers": 2}}
+    form.reset("config.text_config.num_hidden_layers")
+    assert form.spec.config == {}
+
+
+def test_choosing_a_model_type_starts_a_fresh_design():
+    composer = Composer(spec=EXAMPLES / "distilbert.json")
+    front_end(composer.type_picker, {"edit": {"model_type": "vit"}})
+    assert composer.spec.model_type == "vit"
+    assert composer.spec.config == {} and composer.spec.architecture is None
+    assert "patch_size" in [f["name"] for f in composer.config_form.fields]
+    assert composer.head_picker.heads[0]["name"] == "ViTModel"
+    assert composer.model_summary.summary["architecture"] == "ViTModel"
+
+
+# ----- head and backbone --------------------------------------------------------------------------
+
+
+def test_head_change_updates_the_summary_and_shows_its_fields():
+    composer = Composer(spec=TINY)
+    base = composer.model_summary.summary
+    assert composer.head_picker.head_fields == []
+    front_end(composer.head_picker, {"edit": {"architecture": "DistilBertForSequenceClassification"}})
+    summary = composer.model_summary.summary
+    assert summary["architecture"] == "DistilBertForSequenceClassification"
+    assert summary["total"] > base["total"]
+    assert [f["name"] for f in composer.head_picker.head_fields] == ["num_labels", "id2label", "problem_type"]
+
+    front_end(composer.head_picker, {"edit": {"config.id2label": {"0": "neg", "1": "neu", "2": "pos"},
+                                              "config.num_labels": 3}})
+    assert composer.model_summary.summary["total"] == summary["total"] + 32 + 1  # one more output row
+
+
+def test_backbone_picker_offers_transformers_and_timm_backbones():
+    picker = BackbonePicker(spec=EXAMPLES / "maskformer_resnet.json")
+    assert picker.takes_backbone
+    assert "resnet" in picker.backbone_types and "resnet18" in picker.timm_models
+    assert picker.stages[:2] == ["stem", "stage1"]
+    form = ConfigForm(design=picker._design)
+    assert "depths" in [f["name"] for f in form.backbone_fields]
+
+    picker.edit("backbone", {"timm": "resnet18"})
+    assert picker.spec.backbone["timm"] == "resnet18"
+    assert picker.stages == [] and form.backbone_fields == []
+    picker.edit("backbone.out_features", ["stage1"])
+    assert "out_indices" in picker.errors["backbone.out_features"]
+
+
+# ----- summary: coalesced, folded -------------------------------------------------------------------
+
+
+def test_a_burst_of_edits_rebuilds_the_summary_once():
+    view = ModelSummary(spec=TINY)
+    rebuilt = []
+    view.observe(lambda change: rebuilt.append(change.new["total"]), "summary")
+
+    async def type_quickly():
+        for n in range(1, 21):
+            view.edit("config.n_layers", n)
+            await asyncio.sleep(0.002)
+        assert view.pending and rebuilt == []  # typing never waited on a rebuild
+        await asyncio.sleep(0.6)
+
+    asyncio.run(type_quickly())
+    assert rebuilt == [summarize(with_config(TINY, n_layers=20))["total"]]
+    assert not view.pending
+
+
+def test_repeated_layers_fold_into_one_block():
+    summary = ModelSummary(spec=EXAMPLES / "llama70b.json").summary
+    assert summary["total"] == summarize(ready(Spec.load(EXAMPLES / "llama70b.json")))["total"]
+    model = next(c for c in summary["tree"]["children"] if c["name"] == "model")
+    layers = next(c for c in model["children"] if c["name"] == "layers")
+    (block,) = layers["children"]
+    assert (block["name"], block["repeat"]) == ("0–79", 80)
+    assert block["params"] == 80 * block["each"] == layers["params"]
+    attention = next(c for c in block["children"] if c["name"] == "self_attn")
+    assert [c["name"] for c in attention["children"]] == ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+def test_compact_keeps_distinct_numbered_siblings_apart():
+    leaf = lambda name, n: {"name": name, "class": "Linear", "params": n, "children": []}  # noqa: E731
+    tree = {"name": "m", "class": "M", "params": 7,
+            "children": [leaf("0", 2), leaf("1", 2), leaf("2", 3)]}
+    assert [(c["name"], c.get("repeat")) for c in compact(tree)["children"]] == [("0–1", 2), ("2", None)]
+
+
+def test_first_render_is_fast_on_a_warm_kernel():
+    Composer(spec=TINY)  # warm: transformers and the model's module imported
+    start = time.perf_counter()
+    Composer()
+    assert time.perf_counter() - start < 2.0
+
+
+# ----- code and checkpoint ---------------------------------------------------------------------------
+
+
+def test_code_is_the_engines_code_for_the_last_valid_design(tmp_path):
+    view = CodeView(spec=TINY)
+    view.edit("config.n_layers", 2)
+    assert view.code == to_code(with_config(TINY, n_layers=2))
+    view.edit("config.n_layers", "x")
+    assert view.code == to_code(with_config(TINY, n_layers=2))
+    view.py_path = str(tmp_path / "design")
+    front_end(view, {"action": "save_py"})
+    assert (tmp_path / "design.py").read_text() == view.code
+    assert view.status == f"Saved {tmp_path / 'design.py'}"
+
+
+def test_save_panel_saves_and_verifies_a_tiny_model(tmp_path):
+    panel = SavePanel(spec=with_config(TINY, num_labels=3) | {"architecture": "DistilBertForSequenceClassification"})
+    panel.folder = str(tmp_path / "ckpt")
+    path = panel.save()
+    assert (path / "config.json").is_file() and (path / "composer.spec.json").is_file()
+    assert panel.progress == 1.0 and panel.status.startswith("Saved DistilBertForSequenceClassification")
+
+    report = panel.verify()
+    total = panel._design.summary["total"]
+    assert report["architecture"] == "DistilBertForSequenceClassification"
+    assert report["parameters"] == total
+    assert panel.status.startswith(f"Verified: DistilBertForSequenceClassification reloaded with {total:,} parameters (as saved)")
+    assert Composer.from_file(path).spec == panel.spec  # a checkpoint folder restores its design
+
+    with pytest.raises(SpecError, match="exists"):
+        panel.save()
+
+
+def test_save_button_runs_in_the_background_and_reports(tmp_path):
+    panel = SavePanel(spec=TINY)
+    panel.folder = str(tmp_path / "ckpt")
+    (tmp_path / "ckpt").mkdir()
+    front_end(panel, {"action": "save"})
+    wait_until(lambda: not panel.busy)
+    assert panel.status.startswith("Failed:") and "exists" in panel.status
+    panel.overwrite = True
+    front_end(panel, {"action": "save"})
+    wait_until(lambda: not panel.busy)
+    assert panel.status.startswith("Saved distilbert")
+    front_end(panel, {"action": "verify"})
+    wait_until(lambda: not panel.busy)
+    assert panel.report["parameters"] == summarize(TINY)["total"]
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+# ----- the views' own logic, run in Node when it is installed -----------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_js_parses_typed_values_and_highlights_code_losslessly(tmp_path):
+    source = tmp_path / "code.py"
+    source.write_text(to_code(EXAMPLES / "distilbert.json"))
+    script = f"""
+      import {{ parseValue }} from "{JS / 'config_form.js'}";
+      import {{ tokenize }} from "{JS / 'code_view.js'}";
+      import fs from "fs";
+      const field = (type, extra = {{}}) => ({{ type, nullable: false, kinds: [type], ...extra }});
+      const src = fs.readFileSync("{source}", "utf8");
+      console.log(JSON.stringify({{
+        int: parseValue(field("int"), " 12 "), half: parseValue(field("int"), "2.5"),
+        word: parseValue(field("int"), "twelve"), list: parseValue(field("list"), "1, 2, 3"),
+        none: parseValue(field("int", {{ nullable: true }}), ""),
+        lossless: tokenize(src).map(([, text]) => text).join("") === src,
+        kinds: [...new Set(tokenize(src).map(([kind]) => kind).filter(Boolean))].sort(),
+      }}));
+    """
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert json.loads(out) == {"int": 12, "half": 2.5, "word": "twelve", "list": [1, 2, 3], "none": None,
+                               "lossless": True,
+                               "kinds": ["call", "comment", "keyword", "number", "operator", "string"]}
