@@ -95,7 +95,7 @@ def load_wav(source: Any, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray,
             data, rate, total = _read_with_wave(io.BytesIO(bytes(source)) if is_bytes else str(source), max_seconds)
         except wave.Error:
             data, rate, total = _read_with_scipy(io.BytesIO(bytes(source)) if is_bytes else str(source), max_seconds)
-    except (wave.Error, EOFError, ValueError, KeyError, OSError) as err:
+    except Exception as err:  # a damaged header makes wave/scipy raise anything from struct.error to KeyError
         raise PreviewError(f"{name} is a damaged or unsupported WAV file ({' '.join(str(err).split())}); "
                            "re-export it as 16-bit PCM") from None
     if data.size == 0:

@@ -139,7 +139,7 @@ def _warnings(tokenizer, tokens, count, max_length, config, cut) -> list[str]:
             out.append(f"this text is {count} tokens but the model reads at most {limit} "
                        f"(max_position_embeddings): set max_length <= {limit} with truncation")
         model_max = getattr(tokenizer, "model_max_length", None)
-        if isinstance(model_max, int) and limit < model_max < 10**9:
+        if max_length is None and isinstance(model_max, int) and limit < model_max < 10**9:
             out.append(f"the tokenizer's model_max_length ({model_max}) exceeds max_position_embeddings "
                        f"({limit}): truncation without max_length would still pass {model_max} tokens")
     return out
