@@ -151,6 +151,17 @@ class Lab:
         output.wait_for(timeout=timeout)
         return output
 
+    def screenshot(self, locator, path: Path) -> None:
+        """The whole of `locator`: the notebook scrolls inside the page, so grow the page to fit it."""
+        size = self.page.viewport_size
+        height = int(locator.bounding_box()["height"])
+        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 400)})
+        try:
+            locator.scroll_into_view_if_needed()
+            locator.screenshot(path=path)
+        finally:
+            self.page.set_viewport_size(size)
+
     def set_theme(self, theme: str) -> None:
         light = "true" if "Light" in theme else "false"
         self.command("apputils:change-theme", {"theme": theme})

@@ -1,0 +1,89 @@
+"""The Composer as a person uses it in JupyterLab: edit the form, see the summary follow, get told
+at the field about a bad value, pick a head, insert the code as a cell and run it. Elements are
+found by role and label (the accessibility contract), never by CSS classes of the implementation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+TOTAL = '[aria-label="total parameters"]'
+
+
+@pytest.fixture(scope="module")
+def composer(lab_session):
+    """The composer of composer_tiny.ipynb, rendered once for this module's tests."""
+    lab_session.open("composer_tiny.ipynb")
+    lab_session.run_all()
+    return lab_session.widget(TOTAL)
+
+
+def total(composer) -> str:
+    return composer.locator(TOTAL).inner_text()
+
+
+def commit(field, value: str) -> None:
+    """Type a value and press Enter, as a person does (the form also commits on blur)."""
+    field.fill(value)
+    field.press("Enter")
+
+
+def test_n_layers_edit_updates_the_total(lab, composer):
+    before = total(composer)
+    n_layers = composer.get_by_label("n_layers", exact=True)
+    commit(n_layers, str(int(n_layers.input_value()) + 1))
+    expect(composer.locator(TOTAL)).not_to_have_text(before)
+    assert total(composer).replace(",", "").strip().isdigit()
+
+
+def test_invalid_value_is_reported_at_the_field(lab, composer):
+    before = total(composer)
+    n_heads = composer.get_by_label("n_heads", exact=True)
+    valid = n_heads.input_value()
+    commit(n_heads, "5")  # dim is 64
+    alert = composer.get_by_role("alert").filter(has_text="must divide")
+    expect(alert).to_be_visible()
+    assert total(composer) == before, "the summary must keep the last valid design"
+
+    commit(n_heads, valid)
+    expect(alert).to_have_count(0)
+
+
+def test_picking_a_head_changes_the_summary(lab, composer):
+    before = total(composer)
+    pick(composer.get_by_label("architecture", exact=True), "DistilBertForTokenClassification")
+    expect(composer.locator(TOTAL)).not_to_have_text(before)
+    expect(composer).to_contain_text("DistilBertForTokenClassification")
+
+
+def pick(control, option: str) -> None:
+    """Choose `option` in a <select>, or click it in a radio group / listbox."""
+    if control.evaluate("e => e.tagName") == "SELECT":
+        control.select_option(label=option)
+    else:
+        control.get_by_role("radio", name=option).or_(control.get_by_role("option", name=option)).click()
+
+
+def test_insert_as_a_new_cell_builds_the_model(lab, composer):
+    expected = total(composer)
+    cells = lab.cells()
+    expect(cells).to_have_count(2)
+    composer.get_by_role("button", name="Insert as a new cell").click()
+    expect(cells).to_have_count(3)
+    inserted = cells.nth(1).locator(".cm-content")
+    expect(inserted).to_contain_text("from transformers import")
+    expect(inserted).not_to_contain_text(re.compile(r"(from|import) (composer|widgets)\b"))  # plain transformers
+
+    lab.command("notebook:run-all-below")  # the new cell is the active one; the check cell follows
+    output = cells.nth(2).locator(".jp-OutputArea-output")
+    expect(output).to_have_text(re.compile(rf"^DistilBertFor\w+ {expected}\s*$"), timeout=60_000)
+
+
+def test_screenshots_in_light_and_dark_theme(lab, composer, artifacts):
+    for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+        lab.set_theme(theme)
+        lab.screenshot(composer, artifacts / f"composer-{name}.png")
