@@ -1,8 +1,9 @@
 """Tokenizer, image processor, feature extractor and processor: checked, then planned as steps.
 
 The guide's silent 5.x traps live here: a tokenizer's ``vocab_file=`` that loads nothing, a
-``resample`` given as the string "PIL.Image.BOX" (silently BILINEAR), a pure-Python tokenizer
-asked for where none exists, an option name transformers stores and never uses.
+``resample`` given as the string "PIL.Image.BOX" (silently BILINEAR under PIL, an error on the first
+image under torchvision, which cannot use BOX at all), a pure-Python tokenizer asked for where none
+exists, an option name transformers stores and never uses, a trained vocabulary that differs run to run.
 """
 
 from __future__ import annotations

@@ -62,11 +62,11 @@ def test_cross_field_error_has_no_traceback(cli, tmp_path):
 def test_resample_string_is_corrected_with_a_warning(cli, tmp_path):
     path = tmp_path / "vit.json"
     path.write_text(json.dumps({"model_type": "vit", "image_processor": {
-        "class": "ViTImageProcessor", "options": {"resample": "PIL.Image.BOX"}}}))
+        "class": "ViTImageProcessor", "options": {"resample": "PIL.Image.BICUBIC"}}}))
     out = cli("code", path)
     assert out.returncode == 0
-    assert "resample=4" in out.stdout
-    assert "silently treats as BILINEAR" in out.stderr
+    assert "resample=3" in out.stdout
+    assert "silently uses BILINEAR" in out.stderr
 
 
 def test_save_then_check(cli, tmp_path):
