@@ -16,6 +16,7 @@ from PIL import Image
 
 from composer.preview import PreviewError
 from composer.preview.audio import audio_preview, load_wav, sample_speech, sample_tone, wav_bytes
+from composer.preview.forms import part_form
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.preview.processor import processor_preview
 from composer.preview.text import MAX_TEXT_CHARS, compare_backends, token_preview, train_tokenizer
@@ -300,6 +301,27 @@ def test_corrupt_and_non_wav_audio_get_a_message():
 def test_speech_sample_ships_with_the_package():
     clip, rate = sample_speech()
     assert rate == 16000 and 2 < clip.size / rate < 5 and np.abs(clip).max() > 0.3
+
+
+# ----- forms -----------------------------------------------------------------------------------
+
+
+def test_vit_form_lists_every_option_with_its_default():
+    form = {f["name"]: f for f in part_form("image_processor", "ViTImageProcessor", {"do_resize": False})}
+    assert {"size", "resample", "do_resize", "do_rescale", "do_normalize", "image_mean", "image_std"} <= set(form)
+    assert "return_tensors" not in form  # a per-call argument, not an option
+    assert form["size"]["default"] == {"height": 224, "width": 224}
+    assert form["image_mean"]["default"] == [0.5, 0.5, 0.5]
+    assert (form["do_resize"]["default"], form["do_resize"]["value"]) == (True, False)
+    assert {"name": "BILINEAR", "value": 2} in form["resample"]["choices"] and form["resample"]["default"] == 2
+    assert form["do_normalize"]["help"] == "Whether to normalize the image."
+
+
+def test_feature_extractor_form_reads_init_and_docstring():
+    form = {f["name"]: f for f in part_form("feature_extractor", "Wav2Vec2FeatureExtractor")}
+    assert set(form) == {"feature_size", "sampling_rate", "padding_value", "return_attention_mask", "do_normalize"}
+    assert form["sampling_rate"]["default"] == 16000 and form["sampling_rate"]["kinds"] == ["int"]
+    assert "zero-mean unit-variance" in form["do_normalize"]["help"]
 
 
 # ----- processor -------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ def png_bytes(pixels, max_side: int | None = None) -> bytes:
     the browser as small PNGs, never as lists of floats."""
     from PIL import Image
 
+    if isinstance(pixels, np.ndarray) and (not max_side or max(pixels.shape[:2]) <= max_side):
+        return _encode_png(np.ascontiguousarray(pixels))
     image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(np.ascontiguousarray(pixels))
     if max_side and max(image.size) > max_side:
         scale = max_side / max(image.size)
