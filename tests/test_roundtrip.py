@@ -230,3 +230,21 @@ def test_exported_code_imports_only_torch_and_transformers(roundtrip, name):
         elif isinstance(node, ast.ImportFrom):
             modules.add(node.module.split(".")[0])
     assert modules == {"torch", "transformers"}
+
+
+def test_pretrained_weights_are_kept_and_the_new_head_is_reproducible(roundtrip, minilm_dir):
+    folder = ran(roundtrip, "minilm_new_head")
+    original = tensors(minilm_dir / "model.safetensors")
+    exported = tensors(folder / "exported" / "model.safetensors")
+    # The folder holds a bare BertModel; under the head its weights live below "bert.".
+    assert torch.equal(exported["bert.embeddings.word_embeddings.weight"],
+                       original["embeddings.word_embeddings.weight"])
+    assert exported["classifier.weight"].shape == (2, 384)  # the new head, equal to save's (test above)
+
+
+def test_timm_backbone_config_gets_keywords_only(roundtrip):
+    """5.x's TimmBackboneConfig refuses positional arguments; the exported call must not use any."""
+    calls = [node for node in ast.walk(ast.parse(roundtrip["codes"]["maskformer_timm"]))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "TimmBackboneConfig"]
+    assert len(calls) == 1 and not calls[0].args
+    assert {"backbone", "use_pretrained_backbone"} <= {k.arg for k in calls[0].keywords}
