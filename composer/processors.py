@@ -96,11 +96,16 @@ def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
 
 
 def _folder_tokenizer_name(folder: Path | None) -> str | None:
-    """The class a saved tokenizer names in its tokenizer_config.json (pre-5.x "…Fast" names dropped)."""
+    """The class a saved tokenizer names in its tokenizer_config.json. 5.x keeps most "…Fast" names as
+    aliases; one it lacks falls back to the name without "Fast", as AutoTokenizer does."""
+    import transformers
+
     if folder is None or not (folder / "tokenizer_config.json").is_file():
         return None
     name = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
-    return name.removesuffix("Fast") if isinstance(name, str) else None
+    if not isinstance(name, str):
+        return None
+    return name if hasattr(transformers, name) else name.removesuffix("Fast")
 
 
 def tokenizer_class(spec: Spec):
@@ -137,16 +142,30 @@ def _vocab_kwargs(cls) -> tuple[str, str]:
     return "vocab", "merges"
 
 
-def _init_parameters(cls) -> set[str]:
-    """Named ``__init__`` parameters along the class hierarchy (subclasses pass **kwargs upwards)."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
+def _init_defaults(cls) -> dict[str, Any]:
+    """Named ``__init__`` parameters along the class hierarchy, with the default the most derived
+    class gives (subclasses pass **kwargs upwards, so all of them are accepted)."""
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
-        params = inspect.signature(init).parameters.values()
-        names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"}
-    return names
+        for p in inspect.signature(init).parameters.values():
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self":
+                out[p.name] = p.default
+    return out
+
+
+def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
+    """A value must have the JSON type of the parameter's default (``sampling_rate: "16k"`` builds
+    fine and fails far later)."""
+    defaults = _init_defaults(cls)
+    for name, value in options.items():
+        default = defaults.get(name)
+        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
+        if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+            raise SpecError(f"{where}.options.{name}", f"expected {type(default).__name__} like the default "
+                            f"{default!r}, got {value!r}")
 
 
 def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
@@ -157,7 +176,7 @@ def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
                             "(and tokenizer.merges_file), which the composer passes the way 5.x reads it")
         if cls is None or name.endswith("_token"):
             continue
-        allowed = (_init_parameters(cls) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
+        allowed = (set(_init_defaults(cls)) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
         if name not in allowed:
             raise SpecError(f"tokenizer.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
                             f"{', '.join(sorted(allowed))} or any *_token")
@@ -171,9 +190,10 @@ def _pretrained_class(tok: dict[str, Any]):
     return getattr(transformers, name, None) if name else None
 
 
-def _warn_if_training_is_not_reproducible(cls, options: dict[str, Any]) -> None:
-    """tokenizers' WordPiece and Unigram trainers number tied tokens in hash-map order
-    (huggingface/tokenizers#1794): the same text gives other ids on every run. BPE is stable."""
+def _check_trainable(cls, options: dict[str, Any]) -> None:
+    """Build the empty tokenizer that training starts from. Its model also tells whether training is
+    reproducible: tokenizers' WordPiece and Unigram trainers number tied tokens in hash-map order
+    (huggingface/tokenizers#1794), so the same text gives other ids on every run; BPE is stable."""
     try:
         model = type(cls(**options).backend_tokenizer.model).__name__
     except Exception as err:
@@ -209,7 +229,7 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
                     raise SpecError(f"tokenizer.{key}", f"file {tok[key]!r} does not exist")
                 out[key] = str(path.resolve())
         vocab_arg, merges_arg = _vocab_kwargs(cls)
-        params = _init_parameters(cls)
+        params = _init_defaults(cls)
         if vocab_arg not in params:
             raise SpecError("tokenizer.vocab_file", f"{cls.__name__} does not load a vocabulary file; "
                             "use tokenizer.pretrained or tokenizer.train")
@@ -234,7 +254,7 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
     if checked is not None:
         _check_option_types(checked, options, "tokenizer")
     if "train" in tok:
-        _warn_if_training_is_not_reproducible(cls, options)
+        _check_trainable(cls, options)
     return out
 
 
@@ -333,7 +353,7 @@ def _resample(value: Any, where: str) -> Any:
 
 def _allowed_options(cls) -> set[str]:
     kwargs_type = getattr(cls, "valid_kwargs", None)
-    return set(getattr(kwargs_type, "__annotations__", {})) | _init_parameters(cls)
+    return set(getattr(kwargs_type, "__annotations__", {})) | set(_init_defaults(cls))
 
 
 def _probe(cls, options: dict[str, Any], key: str) -> str | None:
@@ -367,25 +387,13 @@ def _check_part_values(cls, options: dict[str, Any], key: str) -> None:
                         is None), None)
         where = f"{key}.options.{culprit}" if culprit else key
     if where.endswith(".resample") and "TorchvisionBackend" in {k.__name__ for k in cls.__mro__}:
+        import transformers
+
+        pil = f"{cls.__name__}Pil"
+        other = f", or the PIL class {pil}" if hasattr(transformers, pil) else ""
         text = (f"{cls.__name__} resizes with torchvision, which cannot use this filter; use NEAREST, "
-                f"BILINEAR, BICUBIC or LANCZOS, or the PIL class {cls.__name__}Pil ({text})")
+                f"BILINEAR, BICUBIC or LANCZOS{other} ({text})")
     raise SpecError(where, text)
-
-
-def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
-    """A value must have the JSON type of the parameter's default (``sampling_rate: "16k"`` builds
-    fine and fails far later)."""
-    defaults = {}
-    for klass in reversed(cls.__mro__):
-        init = klass.__dict__.get("__init__")
-        if init is not None:
-            defaults |= {p.name: p.default for p in inspect.signature(init).parameters.values()}
-    for name, value in options.items():
-        default = defaults.get(name)
-        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
-        if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
-            raise SpecError(f"{where}.options.{name}", f"expected {type(default).__name__} like the default "
-                            f"{default!r}, got {value!r}")
 
 
 def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
