@@ -43,16 +43,23 @@ def sample_tone(seconds: float = 2.0, sampling_rate: int = 16000) -> tuple[np.nd
     return wave_.astype(np.float32), sampling_rate
 
 
+def _to_float(samples: np.ndarray) -> np.ndarray:
+    """Integer PCM (uint8, int16, int32, …) → float32 in [-1, 1); floats pass through."""
+    if samples.dtype.kind not in "iu":
+        return samples.astype(np.float32, copy=False)
+    info = np.iinfo(samples.dtype)
+    middle, half = (int(info.max) + int(info.min) + 1) / 2, (int(info.max) - int(info.min) + 1) / 2
+    return ((samples.astype(np.float64) - middle) / half).astype(np.float32)
+
+
 def _pcm(frames: bytes, width: int) -> np.ndarray:
-    """Integer PCM of 1–4 bytes a sample → float32 in [-1, 1)."""
-    if width == 1:
-        return (np.frombuffer(frames, np.uint8).astype(np.float32) - 128) / 128
+    """WAV frames of 1–4 bytes a sample (8-bit is unsigned, 24-bit is widened to 32) → float32."""
     if width == 3:
         raw = np.frombuffer(frames, np.uint8).reshape(-1, 3)
-        values = (raw[:, 0].astype(np.int32) | raw[:, 1].astype(np.int32) << 8 | raw[:, 2].astype(np.int32) << 16)
-        return (np.where(values >= 1 << 23, values - (1 << 24), values) / float(1 << 23)).astype(np.float32)
-    kind = {2: np.int16, 4: np.int32}[width]
-    return (np.frombuffer(frames, kind) / float(np.iinfo(kind).max + 1)).astype(np.float32)
+        wide = np.zeros((raw.shape[0], 4), np.uint8)
+        wide[:, 1:] = raw  # little-endian: the 3 bytes become the top of an int32
+        return _to_float(wide.view("<i4").ravel())
+    return _to_float(np.frombuffer(frames, {1: np.uint8, 2: "<i2", 4: "<i4"}[width]))
 
 
 def _read_with_wave(stream, max_seconds: float):
@@ -72,11 +79,8 @@ def _read_with_scipy(source, max_seconds: float):
 
     rate, data = wavfile.read(source, mmap=not isinstance(source, io.BytesIO))
     total = data.shape[0]
-    data = np.asarray(data[: int(max_seconds * rate)])
-    if data.dtype.kind in "iu":
-        data = _pcm(data.tobytes(), data.dtype.itemsize) if data.dtype.itemsize != 1 else \
-            (data.astype(np.float32) - 128) / 128
-    return data.astype(np.float32).reshape(data.shape[0], -1), rate, total
+    data = _to_float(np.asarray(data[: int(max_seconds * rate)]))
+    return data.reshape(data.shape[0], -1), rate, total
 
 
 def load_wav(source: Any, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, int, list[str]]:
@@ -259,7 +263,10 @@ def audio_preview(feature_extractor, waveform: np.ndarray, sampling_rate: int, r
     waveform envelope or log-mel PNG), and a padded batch of two clips with its attention mask.
     A clip at the wrong sampling rate is refused with the fix, or resampled if ``resample``."""
     notes: list[str] = []
-    clip = np.asarray(waveform, dtype=np.float32)
+    clip = np.asarray(waveform)
+    if clip.dtype.kind in "iu":  # raw PCM samples: feature extractors expect floats in [-1, 1]
+        notes.append(f"{clip.dtype} samples scaled to floats in [-1, 1]")
+    clip = _to_float(clip)
     if clip.ndim == 2:  # (samples, channels) or (channels, samples)
         clip = clip.mean(axis=int(np.argmin(clip.shape)))
         notes.append("several channels averaged to mono (feature extractors take one channel)")
