@@ -64,6 +64,16 @@ def test_wordpiece_vocab_file_loads_the_way_5x_reads_it(vocab_files):
     assert f'BertTokenizer(vocab="{vocab_files["wordpiece"]}")' in code and "vocab_file=" not in code
 
 
+def test_relative_files_are_exported_as_absolute_paths(vocab_files, monkeypatch):
+    """The exported code runs from any folder."""
+    monkeypatch.chdir(vocab_files["wordpiece"].parent)
+    code = to_code({"model_type": "bert", "tokenizer": {"vocab_file": "vocab.txt"}}, output_dir=None)
+    assert f'vocab="{vocab_files["wordpiece"]}"' in code
+    monkeypatch.chdir(vocab_files["train_text"].parent)
+    code = to_code({"model_type": "gpt2", "tokenizer": {"train": {"files": ["train.txt"]}}}, output_dir=None)
+    assert f"open({str(vocab_files['train_text'])!r}" in code
+
+
 def test_the_guides_vocab_file_argument_is_detected(vocab_files):
     """`BertTokenizer(vocab_file=...)` silently loads 5 tokens in 5.x; the check refuses it by name."""
     trap = transformers.BertTokenizer(vocab_file=str(vocab_files["wordpiece"]))
