@@ -122,6 +122,16 @@ def test_a_cross_field_error_is_shown_at_the_edited_field():
     assert composer.spec.config["n_heads"] == 4
 
 
+def test_a_conflict_stays_flagged_while_another_field_is_wrong():
+    composer = Composer(spec=TINY)
+    composer.edit("config.n_heads", 5)
+    composer.flush()
+    composer.edit("config.n_layers", 2.5)
+    assert set(composer.errors) == {"config.n_heads", "config.n_layers"}
+    composer.edit("config.n_heads", 4)  # fixed where it was flagged: that alert goes at once
+    assert set(composer.errors) == {"config.n_layers"}
+
+
 def test_fixing_the_other_side_of_a_conflict_makes_the_design_valid():
     composer = Composer(spec=TINY)
     composer.edit("config.dim", 30)

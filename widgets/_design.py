@@ -77,6 +77,8 @@ def quick_errors(draft: dict) -> dict[str, str]:
             validate(spec, deep=False)
         except SpecError as err:
             errors[err.field] = err.message
+        except Exception as err:  # the engine failing in a way it did not name: still shown, never lost
+            errors[""] = f"{type(err).__name__}: {err}"
     return errors
 
 
@@ -93,6 +95,7 @@ class Design:
         self._timer: asyncio.TimerHandle | None = None
         self._first_edit = 0.0
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
+        self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
         self._accept(as_spec(DEFAULT_SPEC if spec is None else spec))
 
     # ----- reading -------------------------------------------------------------------------------
@@ -140,9 +143,12 @@ class Design:
                 draft = {k: v for k, v in draft.items() if k not in TYPE_BOUND}
             draft = drop_path(draft, path) if value is RESET else set_path(draft, path, value)
             self._edited.append(path)
+            self._deep.pop(path, None)
         self.draft = draft
-        self.errors = quick_errors(draft)
-        if self.errors:
+        quick = quick_errors(draft)
+        # Until the next rebuild, a rebuild's error (n_heads must divide dim) stays at its field.
+        self.errors = {**self._deep, **quick}
+        if quick:
             self._cancel()  # the last valid design stays; nothing to rebuild
         else:
             self._schedule()
@@ -162,21 +168,19 @@ class Design:
         from composer.summary import summarize
 
         valid = ready(spec)
-        self.spec = valid
-        self.draft = valid.to_dict()
+        summary, code = summarize(valid), to_code(valid)  # all computed before anything changes
+        self.spec, self.draft, self.summary, self.code = valid, valid.to_dict(), summary, code
         self.errors: dict[str, str] = {}
-        self.summary = summarize(valid)
-        self.code = to_code(valid)
-        self._edited = []
+        self._edited, self._deep = [], {}
 
     def _settle(self) -> None:
         self._timer = None
         try:
             self._accept(Spec.from_dict(self.draft))
         except SpecError as err:
-            self.errors = self._place(err)
+            self.errors = self._deep = self._place(err)
         except Exception as err:  # transformers failing in a way the engine did not name: still shown
-            self.errors = {"": f"{type(err).__name__}: {err}"}
+            self.errors = self._deep = {"": f"{type(err).__name__}: {err}"}
         self._notify()
 
     def _place(self, err: SpecError) -> dict[str, str]:
