@@ -118,6 +118,14 @@ def test_pure_python_twin_compared_token_by_token(bert):
     assert placed == [(t["start"], t["end"]) for t in token_preview(bert, TEXT)["tokens"] if not t["special"]]
 
 
+def test_backends_that_disagree_explain_where(bert):
+    result = compare_backends(bert, "plain words, then a\u0378b and more")  # U+0378: unassigned
+    assert not result["same_ids"]
+    assert result["differences"][0]["fast_tokens"] == ["[UNK]"]
+    assert result["differences"][0]["python_tokens"] == ["ab"]
+    assert any("U+0378 (Cn)" in line and "Unicode" in line for line in result["explanation"])
+
+
 def test_a_tokenizer_without_twin_says_so():
     trained = train_tokenizer(["some text to train on"] * 3, vocab_size=50)
     assert compare_backends(trained, "text")["available"] is False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -20,6 +21,7 @@ MAX_TEXT_CHARS = 100_000  # longer texts are cut here, with a warning
 BATCH_CHARS = 200  # the batch view shows the text's first 200 characters and the first half of those
 VISIBLE = str.maketrans({" ": "·", "\t": "→", "\n": "↵\n", "\r": "␍", "\u00a0": "⍽", "\u200b": "␣"})
 SUBWORD_MARKS = ("##", "Ġ", "▁", "Ċ")
+WORD = re.compile(r"\S+")
 DEFAULT_SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -57,7 +59,7 @@ def _aligned_offsets(text: str, tokens: list[str], special: list[bool], unk: str
     cursor, out = 0, []
     for tok, is_special in zip(tokens, special):
         if tok == unk:
-            word = re.compile(r"\S+").search(folded, cursor)
+            word = WORD.search(folded, cursor)
             at, piece = (word.start(), word.group()) if word else (-1, "")
         else:
             piece = tok
@@ -252,19 +254,21 @@ def _write_vocab_txt(tokenizer, twin_cls, folder: Path) -> None:
 
 
 def _run(tokenizer, text: str) -> dict[str, Any]:
+    """One side of the comparison: its tokens placed over the text, the keys it returns, its time."""
     start = time.perf_counter()
-    encoding = tokenizer(text, return_special_tokens_mask=True, verbose=False)
+    encoding = tokenizer(text, return_special_tokens_mask=True, return_offsets_mapping=is_fast(tokenizer),
+                         verbose=False)
     ms = (time.perf_counter() - start) * 1000
-    ids = list(encoding["input_ids"])
-    return {"class": type(tokenizer).__name__, "ids": ids, "tokens": tokenizer.convert_ids_to_tokens(ids),
-            "keys": sorted(k for k in encoding if k != "special_tokens_mask"), "ms": round(ms, 3)}
+    tokens, how = _tokens(tokenizer, text, encoding)
+    keys = sorted(k for k in encoding if k not in ("special_tokens_mask", "offset_mapping"))
+    return {"class": type(tokenizer).__name__, "ids": [t["id"] for t in tokens], "tokens": tokens,
+            "offsets": how, "keys": keys, "ms": round(ms, 3)}
 
 
 def compare_backends(tokenizer, text: str) -> dict:
     """The tokenizers-backed class and its pure-Python twin (``BertTokenizer`` / ``BertTokenizerLegacy``)
-    on one text, token by token, with a short explanation of what differs and why."""
-    import tempfile
-
+    on one text, token by token (each side placed over the text), with a short explanation of what
+    differs and why."""
     twin_cls = _twin(tokenizer)
     name = type(tokenizer).__name__
     if twin_cls is None:
@@ -284,8 +288,9 @@ def compare_backends(tokenizer, text: str) -> dict:
     diffs = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a["ids"], b["ids"], autojunk=False).get_opcodes():
         if op != "equal":
-            diffs.append({"fast": [i1, i2], "python": [j1, j2], "fast_tokens": a["tokens"][i1:i2],
-                          "python_tokens": b["tokens"][j1:j2]})
+            diffs.append({"fast": [i1, i2], "python": [j1, j2],
+                          "fast_tokens": [t["token"] for t in a["tokens"][i1:i2]],
+                          "python_tokens": [t["token"] for t in b["tokens"][j1:j2]]})
     return {"available": True, "fast": a, "python": b, "same_ids": a["ids"] == b["ids"], "differences": diffs,
             "explanation": _explain(a, b, diffs, text)}
 
@@ -301,13 +306,20 @@ def _explain(a: dict, b: dict, diffs: list[dict], text: str) -> list[str]:
         first = diffs[0]
         out.append(f"They differ in {len(diffs)} place(s), first at token {first['fast'][0]}: "
                    f"{first['fast_tokens']} against {first['python_tokens']}.")
-        if any(ord(c) > 127 or unicodedata.category(c).startswith("C") for c in text):
-            out.append("The text has non-ASCII or control characters, which the two normalise differently "
-                       "(Unicode normalisation, accents, control characters).")
+        spans = [(t["start"], t["end"]) for d in diffs for t in a["tokens"][d["fast"][0]:d["fast"][1]]
+                 if t["start"] is not None]
+        odd = sorted({c for start, end in spans for c in text[start:end] if ord(c) > 127})
+        if odd:
+            names = ", ".join(f"U+{ord(c):04X} ({unicodedata.category(c)})" for c in odd[:5])
+            out.append(f"The differences hold {names}: the pure-Python class cleans and splits text with Python's "
+                       f"Unicode {unicodedata.unidata_version} tables, the Rust library with its own, so a character "
+                       "one of them classes as unassigned, a mark or punctuation is dropped, split off or kept "
+                       "as an unknown word by the other.")
     missing = sorted(set(a["keys"]) - set(b["keys"]))
     if missing:
-        out.append(f"{b['class']} does not return {', '.join(missing)}; the model then uses its default "
-                   "(token_type_ids: all zeros), which changes sentence pairs.")
+        out.append(f"{b['class']} does not return {', '.join(missing)}, so the model falls back to its default"
+                   + (" (token_type_ids all zeros: right for one sentence, wrong for sentence pairs)."
+                      if "token_type_ids" in missing else "."))
     return out
 
 
