@@ -94,11 +94,14 @@ def load_wav(source: Any, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray,
             "FLAC" if head[:4] == b"fLaC" else "Ogg" if head[:4] == b"OggS" else "not a WAV file"
         raise PreviewError(f"{name} is {kind}; the preview reads WAV only. Convert it, e.g. "
                            "`ffmpeg -i input -ac 1 -ar 16000 output.wav`")
+    def opened():
+        return io.BytesIO(bytes(source)) if is_bytes else str(source)
+
     try:
         try:
-            data, rate, total = _read_with_wave(io.BytesIO(bytes(source)) if is_bytes else str(source), max_seconds)
+            data, rate, total = _read_with_wave(opened(), max_seconds)
         except wave.Error:
-            data, rate, total = _read_with_scipy(io.BytesIO(bytes(source)) if is_bytes else str(source), max_seconds)
+            data, rate, total = _read_with_scipy(opened(), max_seconds)
     except Exception as err:  # a damaged header makes wave/scipy raise anything from struct.error to KeyError
         raise PreviewError(f"{name} is a damaged or unsupported WAV file ({' '.join(str(err).split())}); "
                            "re-export it as 16-bit PCM") from None
