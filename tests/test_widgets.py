@@ -71,6 +71,15 @@ def test_setting_spec_from_python_updates_every_part():
     assert composer.code_view.code == to_code(with_config(TINY, n_layers=2))
 
 
+def test_assigning_a_spec_to_a_part_checks_it_first():
+    form = ConfigForm(spec=TINY)
+    form.spec = with_config(TINY, n_layers=2)
+    assert form.draft["config"]["n_layers"] == 2
+    with pytest.raises(SpecError, match="unknown model type 'nope'"):
+        form.spec = {"model_type": "nope"}
+    assert form.spec == ready(with_config(TINY, n_layers=2))
+
+
 def test_part_widgets_work_alone():
     form = ConfigForm(spec=TINY)
     assert {"n_layers", "dim", "n_heads", "dropout"} <= {f["name"] for f in form.fields}
