@@ -19,7 +19,8 @@ from composer.preview.audio import audio_preview, load_wav, sample_speech, sampl
 from composer.preview.forms import part_form
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.preview.processor import processor_preview
-from composer.preview.text import MAX_TEXT_CHARS, compare_backends, token_preview, train_tokenizer
+from composer.preview.text import MAX_TEXT_CHARS, compare_backends, token_preview
+from composer.preview.train import train_tokenizer
 
 TEXT = "Héllo   World! Tokenizers split\tcafé\nnewlines [MASK] and 日本語."
 
@@ -228,6 +229,8 @@ def test_wav2vec2_normalizes_to_zero_mean_unit_variance():
     assert preview["features"]["mean"] == pytest.approx(0, abs=1e-4)
     assert preview["features"]["std"] == pytest.approx(1, abs=1e-3)
     assert preview["input"]["std"] < 0.5  # the raw clip was not
+    direct = Wav2Vec2FeatureExtractor(do_normalize=True)(clip, sampling_rate=rate)["input_values"][0]
+    assert preview["features"]["max"] == pytest.approx(float(np.max(direct)))  # what the model gets
     raw = audio_preview(Wav2Vec2FeatureExtractor(do_normalize=False), clip, rate)
     assert raw["features"]["std"] == pytest.approx(raw["input"]["std"], rel=1e-4)
     assert len(preview["input"]["envelope"]) <= 800 * 2 * 4  # a small float32 buffer, not a list
