@@ -87,3 +87,29 @@ def test_screenshots_in_light_and_dark_theme(lab, composer, artifacts):
     for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
         lab.set_theme(theme)
         lab.screenshot(composer, artifacts / f"composer-{name}.png")
+
+
+def test_copy_puts_the_code_on_the_clipboard(lab, composer):
+    lab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
+    composer.get_by_role("button", name="Copy").click()
+    expect(composer.get_by_role("status", name="code status")).to_have_text("Copied the code to the clipboard.")
+    copied = lab.page.evaluate("() => navigator.clipboard.readText()")
+    assert "model = DistilBertFor" in copied and copied.strip() == composer.locator("pre").inner_text().strip()
+
+
+def test_save_then_verify_reloads_the_checkpoint(lab, composer):
+    expected = total(composer)
+    status = composer.get_by_role("status", name="save status")
+    composer.get_by_label("folder", exact=True).fill("tiny_checkpoint")
+    composer.get_by_role("button", name="Save", exact=True).click()
+    expect(status).to_contain_text(f"({expected} parameters) to ", timeout=60_000)
+
+    composer.get_by_role("button", name="Save", exact=True).click()  # the folder exists now
+    expect(status).to_contain_text("Failed", timeout=60_000)
+    composer.get_by_label("overwrite", exact=True).check()
+    composer.get_by_role("button", name="Save", exact=True).click()
+    expect(status).to_contain_text("Saved", timeout=60_000)
+
+    composer.get_by_role("button", name="Verify").click()
+    expect(status).to_contain_text(f"reloaded with {expected} parameters (as saved)", timeout=60_000)
+    expect(composer.locator("progress")).to_have_js_property("value", 1)
