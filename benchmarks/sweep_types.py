@@ -26,7 +26,7 @@ def sweep_one(model_type: str) -> str | None:
     from composer.build import build_meta_model
     from composer.catalog import heads
     from composer.fields import config_fields
-    from composer.validate import validate
+    from composer.validation import validate
 
     json.dumps([f.to_dict() for f in config_fields(model_type)])
     options = heads(model_type)

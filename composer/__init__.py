@@ -9,7 +9,7 @@ from composer.errors import ComposerWarning, SpecError
 from composer.spec import Spec
 
 _LAZY = {
-    "validate": "composer.validate",
+    "validate": "composer.validation",
     "build_config": "composer.build",
     "build_model": "composer.build",
     "build_processors": "composer.build",

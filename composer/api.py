@@ -20,7 +20,7 @@ def as_spec(spec: Spec | dict | str | Path) -> Spec:
 
 def ready(spec: Spec | dict | str | Path) -> Spec:
     """The validated, normalised Spec (cached: validating a design twice costs nothing)."""
-    from composer.validate import validate
+    from composer.validation import validate
 
     spec = as_spec(spec)
     key = spec.key()

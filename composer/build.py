@@ -118,7 +118,7 @@ def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
-    from composer.validate import field_in_message
+    from composer.validation import field_in_message
 
     message = str(err).strip().splitlines()
     text = " ".join(line.strip() for line in message if line.strip()) or type(err).__name__

@@ -1,7 +1,7 @@
 """The Spec: one plain, JSON-serialisable value that holds a whole design.
 
 This module checks only the *shape* of a Spec (keys and JSON types) and needs neither torch nor
-transformers; `composer.validate` checks it against the installed transformers.
+transformers; `composer.validation` checks it against the installed transformers.
 """
 
 from __future__ import annotations

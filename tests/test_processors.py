@@ -14,7 +14,7 @@ from PIL import Image
 
 from composer import ComposerWarning, Spec, SpecError, build_processors, check, processors, save, to_code
 from composer.api import ready
-from composer.validate import validate
+from composer.validation import validate
 
 SENTENCE = "the cats sat on a mat."
 IMAGE = np.random.default_rng(0).integers(0, 256, (29, 37, 3), dtype=np.uint8)

@@ -57,7 +57,7 @@ def drop_path(data: dict, path: str) -> dict:
 def quick_errors(draft: dict) -> dict[str, str]:
     """Every error found without building anything: shape, names and value types, one per field."""
     from composer.fields import canonical_name, check_value, fields_by_name
-    from composer.validate import validate
+    from composer.validation import validate
 
     try:
         spec = Spec.from_dict(draft)

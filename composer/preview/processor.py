@@ -26,7 +26,7 @@ def build_processor(spec):
     """The Spec's processor, built by the engine (the same steps the exported code runs)."""
     from composer.api import as_spec
     from composer.build import build_processors
-    from composer.validate import validate
+    from composer.validation import validate
 
     spec = validate(as_spec(spec), deep=False)
     if spec.processor is None:

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from composer import Spec, SpecError
-from composer.validate import validate
+from composer.validation import validate
 
 
 def check(data):
