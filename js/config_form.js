@@ -111,8 +111,12 @@ class FieldRow {
       clearTimeout(timer);
       this.commit(parseValue(f, input.value));
     };
-    // A number commits on Enter/blur and also after a short pause in typing.
+    // A value commits on Enter or blur, and also after a short pause in typing. Enter is caught on
+    // keydown: inside JupyterLab's output area it fires no "change" (the notebook keeps the key).
     input.addEventListener("change", commitText);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !multiline) commitText();
+    });
     input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(commitText, DEBOUNCE_MS);

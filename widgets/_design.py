@@ -85,7 +85,7 @@ def quick_errors(draft: dict) -> dict[str, str]:
 class Design:
     """One design, edited by any number of views. Views subscribe with a callback taking the Design."""
 
-    delay = 0.15  # seconds of quiet after an edit before the rebuild
+    delay = 0.05  # seconds of quiet after an edit before the rebuild (the form debounces typing too)
     max_wait = 1.0  # a steady stream of edits still rebuilds this often
 
     def __init__(self, spec: Spec | dict | None = None):
@@ -178,9 +178,11 @@ class Design:
         try:
             self._accept(Spec.from_dict(self.draft))
         except SpecError as err:
-            self.errors = self._deep = self._place(err)
+            self._deep = self._place(err)
         except Exception as err:  # transformers failing in a way the engine did not name: still shown
-            self.errors = self._deep = {"": f"{type(err).__name__}: {err}"}
+            self._deep = {"": f"{type(err).__name__}: {err}"}
+        if self._deep:  # a copy: edits pop from _deep, and the views must see `errors` change then
+            self.errors = dict(self._deep)
         self._notify()
 
     def _place(self, err: SpecError) -> dict[str, str]:
