@@ -62,7 +62,7 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _kinds(annotation: Any) -> tuple[tuple[str, ...], bool, tuple | None, str | None]:
+def hint_kinds(annotation: Any) -> tuple[tuple[str, ...], bool, tuple | None, str | None]:
     """(JSON kinds, nullable, Literal choices, sub-config class name) of a type hint."""
     from transformers import PreTrainedConfig
 
@@ -73,7 +73,7 @@ def _kinds(annotation: Any) -> tuple[tuple[str, ...], bool, tuple | None, str | 
             if arg is type(None):
                 nullable = True
                 continue
-            k, n, c, s = _kinds(arg)
+            k, n, c, s = hint_kinds(arg)
             kinds += [x for x in k if x not in kinds]
             nullable, choices, sub = nullable or n, choices or c, sub or s
         if "config" in kinds:  # dict | PreTrainedConfig is one nested sub-config
@@ -110,7 +110,7 @@ _ARG = re.compile(r"^(\s+)(\w+) \((.*?)\)(?:,?\s*:\s*(.*)|\s*)$")
 
 
 @functools.cache
-def _doc_help(doc: str) -> dict[str, str]:
+def docstring_help(doc: str) -> dict[str, str]:
     """Parse ``name (`type`, *optional*, defaults to `x`):`` entries of an Args: docstring."""
     helps: dict[str, str] = {}
     current, indent = None, 0
@@ -158,7 +158,7 @@ def class_fields(cls) -> tuple[Field, ...]:
     helps = {}  # a subclass (MimiDecoderConfig) may document only what differs from its parent
     for klass in reversed(cls.__mro__):
         if issubclass(klass, PreTrainedConfig):
-            helps.update(_doc_help(klass.__doc__ or ""))
+            helps.update(docstring_help(klass.__doc__ or ""))
     aliases: dict[str, list[str]] = {}
     for alias, target in getattr(cls, "attribute_map", {}).items():
         aliases.setdefault(target, []).append(alias)
@@ -168,7 +168,7 @@ def class_fields(cls) -> tuple[Field, ...]:
     for f in dataclasses.fields(cls):
         if f.name in MANAGED or f.name.startswith("_"):
             continue
-        kinds, nullable, choices, sub = _kinds(hints.get(f.name, Any))
+        kinds, nullable, choices, sub = hint_kinds(hints.get(f.name, Any))
         if f.name in sub_configs:
             kinds, sub = ("config",), sub_configs[f.name].__name__
         if f.default is not dataclasses.MISSING:

@@ -33,7 +33,8 @@ COMMON_TOKENIZER_OPTIONS = {
 VOCAB_ARGS = {"vocab", "merges", "vocab_file", "merges_file"}
 
 
-def _transformers_class(name: str, base: str, where: str, example: str):
+def transformers_class(name: str, base: str, where: str, example: str):
+    """The transformers class ``name`` if it derives from ``base``; else a SpecError at ``where``."""
     import transformers
 
     try:
@@ -124,7 +125,7 @@ def tokenizer_class(spec: Spec):
     if name is None:
         raise SpecError("tokenizer.class", f"{spec.model_type} has no default tokenizer class; name one, "
                         "e.g. BertTokenizer or TokenizersBackend")
-    cls = _transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")
+    cls = transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")
     if not fast:
         twin = python_tokenizer_class(cls)
         if twin is None:
@@ -403,7 +404,7 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
     if part is None:
         return None
     base, _, example = PART_KINDS[key]
-    cls = _transformers_class(part["class"], base, f"{key}.class", example)
+    cls = transformers_class(part["class"], base, f"{key}.class", example)
     options = dict(part.get("options", {}))
     allowed = _allowed_options(cls)
     for name in options:
@@ -443,7 +444,7 @@ def validate_processor(spec: Spec) -> None:
     processor is saved, so a part it does not combine would silently vanish from the checkpoint."""
     if spec.processor is None:
         return
-    cls = _transformers_class(spec.processor, "ProcessorMixin", "processor", "Wav2Vec2Processor")
+    cls = transformers_class(spec.processor, "ProcessorMixin", "processor", "Wav2Vec2Processor")
     parts = processor_attributes(cls)
     for attr in parts:
         if getattr(spec, attr, None) is None:

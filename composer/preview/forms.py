@@ -9,7 +9,7 @@ import inspect
 import typing
 from typing import Any
 
-from composer.processors import PART_KINDS, _transformers_class
+from composer.processors import PART_KINDS, transformers_class
 
 # Per-call arguments of an image processor, not options of the object a Spec saves.
 CALL_ONLY = {"return_tensors", "data_format", "input_data_format", "device", "disable_grouping"}
@@ -63,13 +63,13 @@ def _annotations(cls) -> dict[str, Any]:
 
 
 def _helps(cls) -> dict[str, str]:
-    from composer.fields import _doc_help
+    from composer.fields import docstring_help
 
     helps: dict[str, str] = {}
     sources = [*reversed(cls.__mro__), getattr(cls, "valid_kwargs", None)]
     for source in sources:  # the class's own words last, so they win
         if source is not None and source.__doc__:
-            helps.update({k: v for k, v in _doc_help(inspect.cleandoc(source.__doc__)).items() if v})
+            helps.update({k: v for k, v in docstring_help(inspect.cleandoc(source.__doc__)).items() if v})
     return helps
 
 
@@ -78,10 +78,10 @@ def part_form(key: str, class_name: str, options: dict[str, Any] | None = None) 
     kinds, nullable, choices, default, value (the Spec's option, else the default) and help."""
     from PIL import Image
 
-    from composer.fields import _kinds
+    from composer.fields import hint_kinds
 
     base, _, example = PART_KINDS[key]
-    cls = _transformers_class(class_name, base, f"{key}.class", example)
+    cls = transformers_class(class_name, base, f"{key}.class", example)
     instance = cls()
     helps = _helps(cls)
     options = options or {}
@@ -89,7 +89,7 @@ def part_form(key: str, class_name: str, options: dict[str, Any] | None = None) 
     for name, hint in _annotations(cls).items():
         default = _jsonable(getattr(instance, name, None))
         if hint is not None:
-            kinds, nullable, choices, _ = _kinds(hint)
+            kinds, nullable, choices, _ = hint_kinds(hint)
         else:
             kinds, nullable, choices = _kind_of(default), default is None, None
         if name == "resample":
