@@ -8,7 +8,7 @@ QUIET := 2>&1 | grep -v "is ignored: it is neither" || true
 
 .PHONY: lab test bench browser clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml labextension/package.json labextension/static/remoteEntry.js
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) --upgrade pip $(QUIET)
 	$(PIP) -e '.[test]' $(QUIET)
@@ -27,8 +27,9 @@ lab: $(STAMP)
 test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
-bench: $(STAMP)
-	HF_HUB_OFFLINE=1 $(PY) benchmarks/summary_latency.py
+# Every benchmark; each prints its figures as ratios against a baseline measured in the same run.
+bench: $(STAMP) browser
+	for script in benchmarks/*.py; do echo "== $$script"; HF_HUB_OFFLINE=1 $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV)
