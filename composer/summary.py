@@ -11,41 +11,35 @@ from composer.spec import Spec
 BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
 
-def _tree(name: str, module) -> tuple[dict[str, Any], dict[int, int]]:
-    """A node with its parameter count; tied tensors (one object under two names) count once."""
-    own = {id(p): p.numel() for p in module._parameters.values() if p is not None}
-    children, union = [], dict(own)
-    for child_name, child in module.named_children():
-        node, ids = _tree(child_name, child)
-        children.append(node)
-        union.update(ids)
-    node = {"name": name, "class": type(module).__name__, "params": sum(union.values()), "children": children}
-    return node, union
-
-
-def _embedding_params(model) -> int:
+def summarize_model(model) -> dict[str, Any]:
+    """The summary of a built model (any device), from one walk of its module tree: on a 70B design
+    each extra pass (``parameters()``, ``modules()``) costs as much as the rest of the summary."""
     import torch
 
-    ids = {}
-    for module in model.modules():
+    unique: dict[int, Any] = {}  # every parameter once: tied tensors (one object, two names) count once
+    embedding_ids: set[int] = set()
+
+    def walk(name: str, module) -> tuple[dict[str, Any], dict[int, int]]:
+        own = {id(p): p for p in module._parameters.values() if p is not None}
+        unique.update(own)
         if isinstance(module, torch.nn.Embedding):
-            for p in module.parameters(recurse=False):
-                ids[id(p)] = p.numel()
-    return sum(ids.values())
+            embedding_ids.update(own)
+        sizes = {key: p.numel() for key, p in own.items()}
+        children = []
+        for child_name, child in module.named_children():
+            node, child_sizes = walk(child_name, child)
+            children.append(node)
+            sizes.update(child_sizes)
+        return {"name": name, "class": type(module).__name__, "params": sum(sizes.values()),
+                "children": children}, sizes
 
-
-def summarize_model(model) -> dict[str, Any]:
-    """The summary of a built model (any device)."""
-    params = {id(p): p for p in model.parameters()}  # parameters() already drops tied duplicates
-    total = sum(p.numel() for p in params.values())
-    trainable = sum(p.numel() for p in params.values() if p.requires_grad)
-    tree, _ = _tree("", model)
-    tree["name"] = type(model).__name__
+    tree, sizes = walk(type(model).__name__, model)
+    total = tree["params"]
     return {
         "architecture": type(model).__name__,
         "total": total,
-        "trainable": trainable,
-        "embeddings": _embedding_params(model),
+        "trainable": sum(sizes[key] for key, p in unique.items() if p.requires_grad),
+        "embeddings": sum(sizes[key] for key in embedding_ids),
         "memory": {dtype: total * size for dtype, size in BYTES_PER_PARAM.items()},
         "tree": tree,
     }
