@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 import types
 import typing
@@ -47,7 +48,20 @@ class Field:
     common: bool = False  # inherited from PreTrainedConfig rather than the model's own
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Strict JSON (the Jupyter protocol and browsers refuse a bare Infinity): a non-finite
+        default such as Mamba2's time_step_limit (0.0, inf) is written "Infinity", which Python's
+        float() and JavaScript's Number() both read back."""
+        return {**asdict(self), "default": _finite(self.default)}
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,7 +19,7 @@ def test_every_model_type_has_a_json_form_whose_defaults_pass_its_own_checks():
     for model_type in model_types():
         try:
             fields = config_fields(model_type)
-            json.dumps([f.to_dict() for f in fields])
+            json.dumps([f.to_dict() for f in fields], allow_nan=False)  # strict: what a browser parses
             for f in fields:
                 check_value(f, f.default, f"config.{f.name}")
         except Exception as err:  # collected, so one run names every broken type
@@ -66,6 +66,12 @@ def test_maskformer_backbone_and_decoder_are_nested_configs():
         assert fields[name].help
     with pytest.raises(SpecError, match="expected config"):
         check_value(fields["backbone_config"], "resnet", "config.backbone_config")
+
+
+def test_an_infinite_default_is_sent_as_a_string_both_sides_read():
+    field = fields_by_name("mamba2")["time_step_limit"]
+    assert field.default == [0.0, float("inf")]  # what validation compares an edit against
+    assert field.to_dict()["default"] == [0.0, "Infinity"]
 
 
 def test_clip_towers_name_their_config_classes():
