@@ -3,7 +3,8 @@
 The machine is shared and noisy, so every figure is a median and is also given as a ratio against
 the by-hand build measured in the same run. Three cases per design:
 
-* first  - the first summary of that model type in this process (imports its modeling module);
+* first  - the first summary of that design in this process (torch and transformers are already
+           imported by the baseline; the first Llama imports its modeling module);
 * cached - the same design again (what a re-render or an undo costs);
 * edit   - a changed design (one more or one fewer layer each time): validated and built anew.
 
