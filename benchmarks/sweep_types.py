@@ -45,6 +45,8 @@ def _group(reason: str) -> str:
     lowered = reason.lower()
     if reason.startswith("architecture:") and "library" in lowered:
         return "needs an optional package"
+    if "only a backbone" in lowered:
+        return "only a backbone (composed through another model's backbone)"
     if "auto mappings" in lowered:
         return "no model class of its own (a part of a larger model)"
     if "transformers' default" in lowered:

@@ -61,6 +61,11 @@ def test_a_tower_without_a_model_class_points_to_the_model_that_holds_it():
         resolve_architecture("altclip_text_model", None)
 
 
+def test_a_backbone_only_type_says_where_it_goes():
+    with pytest.raises(SpecError, match="'vitpose_backbone' is only a backbone"):
+        resolve_architecture("vitpose_backbone", None)
+
+
 def test_a_head_transformers_maps_but_does_not_export_is_not_offered():
     import transformers
 
