@@ -21,6 +21,10 @@ def _heads(args) -> None:
     from composer.catalog import heads
 
     rows = heads(args.model_type)
+    if not rows:
+        from composer.catalog import resolve_architecture
+
+        resolve_architecture(args.model_type, None)  # raises the reason this type has no class
     if args.json:
         print(json.dumps([{"name": h.name, "task": h.task} for h in rows], indent=2))
         return
@@ -133,4 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of the design
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0

@@ -89,3 +89,10 @@ def test_import_composer_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert float(seconds) < 0.5
     assert (torch_loaded, transformers_loaded) == ("False", "False")
+
+
+def test_heads_of_a_type_without_classes_says_why(cli):
+    out = cli("heads", "altclip_text_model")
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: model_type: 'altclip_text_model' has no model class")
+    assert "compose altclip" in out.stderr
