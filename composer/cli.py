@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -11,76 +12,69 @@ import warnings
 from composer.errors import ComposerWarning, SpecError
 
 
-def _types(args) -> None:
+def _types(args) -> str:
     from composer.catalog import model_types
 
-    print("\n".join(model_types()))
+    return "\n".join(model_types()) + "\n"
 
 
-def _heads(args) -> None:
-    from composer.catalog import heads
+def _heads(args) -> str:
+    from composer.catalog import heads, resolve_architecture
 
     rows = heads(args.model_type)
     if not rows:
-        from composer.catalog import resolve_architecture
-
         resolve_architecture(args.model_type, None)  # raises the reason this type has no class
     if args.json:
-        print(json.dumps([{"name": h.name, "task": h.task} for h in rows], indent=2))
-        return
-    width = max((len(h.name) for h in rows), default=0)
-    for h in rows:
-        print(f"{h.name:<{width}}  {h.task}")
+        return json.dumps([{"name": h.name, "task": h.task} for h in rows], indent=2) + "\n"
+    width = max(len(h.name) for h in rows)
+    return "".join(f"{h.name:<{width}}  {h.task}\n" for h in rows)
 
 
-def _backbones(args) -> None:
+def _backbones(args) -> str:
     from composer.catalog import backbone_types, timm_models
 
-    print("\n".join(timm_models(args.timm) if args.timm else backbone_types()))
+    return "\n".join(timm_models(args.timm) if args.timm else backbone_types()) + "\n"
 
 
-def _fields(args) -> None:
+def _fields(args) -> str:
     from composer.fields import config_fields
 
     rows = config_fields(args.model_type)
     if args.json:
-        print(json.dumps([f.to_dict() for f in rows], indent=2))
-        return
+        return json.dumps([f.to_dict() for f in rows], indent=2) + "\n"
+    lines = []
     for f in rows:
         extra = f" one of {list(f.choices)}" if f.choices else ""
         alias = f" (alias {', '.join(f.aliases)})" if f.aliases else ""
-        print(f"{f.name}{alias}: {f.type}{extra} = {f.default!r}  [{f.group}]")
+        lines.append(f"{f.name}{alias}: {f.type}{extra} = {f.default!r}  [{f.group}]\n")
+    return "".join(lines)
 
 
-def _summary(args) -> None:
+def _summary(args) -> str:
     from composer.summary import format_summary, forward_summary, summarize
 
     summary = summarize(args.spec)
-    if args.json:
-        print(json.dumps(summary, indent=1))
-    else:
-        print(format_summary(summary, depth=args.depth), end="")
-    if args.forward:
-        print(forward_summary(args.spec))
+    text = json.dumps(summary, indent=1) + "\n" if args.json else format_summary(summary, depth=args.depth)
+    return text + (forward_summary(args.spec) + "\n" if args.forward else "")
 
 
-def _code(args) -> None:
+def _code(args) -> str:
     from composer.codegen import to_code
 
-    print(to_code(args.spec, output_dir=args.output_dir), end="")
+    return to_code(args.spec, output_dir=args.output_dir)
 
 
-def _save(args) -> None:
+def _save(args) -> str:
     from composer.checkpoint import save
 
-    print(save(args.spec, args.dir, overwrite=args.overwrite))
+    return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
 
 
-def _check(args) -> None:
+def _check(args) -> str:
     from composer.checkpoint import check, format_check
 
     report = check(args.dir)
-    print(json.dumps(report, indent=2) if args.json else format_check(report), end="\n" if args.json else "")
+    return json.dumps(report, indent=2) + "\n" if args.json else format_check(report)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -130,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     warnings.simplefilter("always", ComposerWarning)
     try:
-        args.fn(args)
+        # Whatever transformers prints while building (some models do) must not mix with results.
+        with contextlib.redirect_stdout(sys.stderr):
+            text = args.fn(args)
+        sys.stdout.write(text)
+        sys.stdout.flush()
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
