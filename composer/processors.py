@@ -143,7 +143,7 @@ def _vocab_kwargs(cls) -> tuple[str, str]:
     return "vocab", "merges"
 
 
-def _init_defaults(cls) -> dict[str, Any]:
+def init_defaults(cls) -> dict[str, Any]:
     """Named ``__init__`` parameters along the class hierarchy, with the default the most derived
     class gives (subclasses pass **kwargs upwards, so all of them are accepted)."""
     out: dict[str, Any] = {}
@@ -160,7 +160,7 @@ def _init_defaults(cls) -> dict[str, Any]:
 def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
     """A value must have the JSON type of the parameter's default (``sampling_rate: "16k"`` builds
     fine and fails far later)."""
-    defaults = _init_defaults(cls)
+    defaults = init_defaults(cls)
     for name, value in options.items():
         default = defaults.get(name)
         kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
@@ -177,7 +177,7 @@ def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
                             "(and tokenizer.merges_file), which the composer passes the way 5.x reads it")
         if cls is None or name.endswith("_token"):
             continue
-        allowed = (set(_init_defaults(cls)) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
+        allowed = (set(init_defaults(cls)) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
         if name not in allowed:
             raise SpecError(f"tokenizer.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
                             f"{', '.join(sorted(allowed))} or any *_token")
@@ -230,7 +230,7 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
                     raise SpecError(f"tokenizer.{key}", f"file {tok[key]!r} does not exist")
                 out[key] = str(path.resolve())
         vocab_arg, merges_arg = _vocab_kwargs(cls)
-        params = _init_defaults(cls)
+        params = init_defaults(cls)
         if vocab_arg not in params:
             raise SpecError("tokenizer.vocab_file", f"{cls.__name__} does not load a vocabulary file; "
                             "use tokenizer.pretrained or tokenizer.train")
@@ -354,7 +354,7 @@ def _resample(value: Any, where: str) -> Any:
 
 def _allowed_options(cls) -> set[str]:
     kwargs_type = getattr(cls, "valid_kwargs", None)
-    return set(getattr(kwargs_type, "__annotations__", {})) | set(_init_defaults(cls))
+    return set(getattr(kwargs_type, "__annotations__", {})) | set(init_defaults(cls))
 
 
 def _probe(cls, options: dict[str, Any], key: str) -> str | None:

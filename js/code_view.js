@@ -4,6 +4,11 @@
 // extension (JupyterLab 4, Notebook 7) inserts the cell and sets `detail.handled` synchronously.
 // Anywhere else (VS Code, Colab, Voilà, no extension) the code goes to the clipboard instead.
 
+// Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too.
+const enterCommits = (input) => input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") input.dispatchEvent(new Event("change"));
+});
+
 const INSERT_EVENT = "composer:insert-cell";
 const INSERT_WAIT_MS = 300;
 
@@ -116,6 +121,7 @@ export default {
       say("Saving…");
       model.send({ action: "save_py" });
     });
+    enterCommits(pyPath);
     pyPath.addEventListener("change", () => {
       model.set("py_path", pyPath.value.trim());
       model.save_changes();

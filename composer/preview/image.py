@@ -134,7 +134,8 @@ def _undo(processor, chw: np.ndarray) -> tuple[np.ndarray, bool]:
 def image_preview(image_processor, image: Any, max_pixels: int = MAX_PIXELS) -> dict:
     """Run the image processor once on ``image`` (a PIL image, path or bytes) and show every stage:
     original; the processed tensor de-normalised, i.e. resized/cropped as the model sees it (one
-    run of the processor gives both); each normalised channel alone over the tensor's value range;
+    run of the processor gives both); the normalised tensor itself, zero at mid-grey over plus or
+    minus its largest magnitude; each normalised channel alone over the tensor's value range;
     shape, range and per-channel mean and std. Images are PNG bytes at most PREVIEW_SIDE long."""
     image, notes = load_image(image, max_pixels)
     try:
@@ -171,6 +172,8 @@ def image_preview(image_processor, image: Any, max_pixels: int = MAX_PIXELS) -> 
     shown = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
     result["processed_size"] = [int(chw.shape[2]), int(chw.shape[1])]
     result["processed"] = png_bytes(_hwc(shown), PREVIEW_SIDE)
+    span = max(abs(low), abs(high)) or 1.0  # zero at mid-grey: a shifted mean shows as a colour cast
+    result["normalized"] = png_bytes(_hwc(to_uint8(chw, -span, span)), PREVIEW_SIDE)
     result["channels"] = [
         {"name": n, **stats(chw[i]), "png": png_bytes(to_uint8(chw[i], low, high), PREVIEW_SIDE)}
         for i, n in enumerate(names)

@@ -116,3 +116,11 @@ def round_trip(processor, kwargs: dict[str, Any], expected=None, folder: str | P
     return {"class": type(reloaded).__name__, "parts": {a: type(getattr(reloaded, a)).__name__
                                                         for a in _attributes(reloaded)},
             "files": files, "identical": not differ, "differ": differ}
+
+
+def save_processor(spec, folder: str | Path, text: str | None = None) -> dict:
+    """Save the Spec's processor to ``folder`` and prove it: AutoProcessor reloads it from there and
+    gives identical outputs on the preview's input (``text``, and the sample photo or speech)."""
+    processor = build_processor(spec)
+    target = Path(folder).expanduser().resolve()
+    return {**round_trip(processor, _inputs(processor, text, None, None), folder=target), "folder": str(target)}

@@ -262,23 +262,32 @@ def _run(tokenizer, text: str) -> dict[str, Any]:
             "offsets": how, "keys": keys, "ms": round(ms, 3)}
 
 
-def compare_backends(tokenizer, text: str) -> dict:
-    """The tokenizers-backed class and its pure-Python twin (``BertTokenizer`` / ``BertTokenizerLegacy``)
-    on one text, token by token (each side placed over the text), with a short explanation of what
-    differs and why."""
+def load_twin(tokenizer) -> tuple[Any, str | None]:
+    """(the same tokenizer in the other backend, None), or (None, why there is none). Loading it
+    costs a save and a reload, so a view that compares on every keystroke loads it once."""
     twin_cls = _twin(tokenizer)
     name = type(tokenizer).__name__
     if twin_cls is None:
         kind = "pure-Python" if is_fast(tokenizer) else "tokenizers-backed"
-        return {"available": False, "reason": f"{name} has no {kind} twin in this transformers (5.x keeps "
-                "a few, e.g. BertTokenizerLegacy)"}
+        return None, (f"{name} has no {kind} twin in this transformers (5.x keeps a few, e.g. "
+                      "BertTokenizerLegacy)")
     with tempfile.TemporaryDirectory() as folder:  # the twin reads the same vocabulary files
         tokenizer.save_pretrained(folder)
         _write_vocab_txt(tokenizer, twin_cls, Path(folder))
         try:
-            twin = twin_cls.from_pretrained(folder)
+            return twin_cls.from_pretrained(folder), None
         except Exception as err:
-            return {"available": False, "reason": f"{twin_cls.__name__} cannot load {name}'s files: {err}"}
+            return None, f"{twin_cls.__name__} cannot load {name}'s files: {err}"
+
+
+def compare_backends(tokenizer, text: str, twin=None) -> dict:
+    """The tokenizers-backed class and its pure-Python twin (``BertTokenizer`` / ``BertTokenizerLegacy``)
+    on one text, token by token (each side placed over the text), with a short explanation of what
+    differs and why. ``twin``: one already loaded with ``load_twin``."""
+    if twin is None:
+        twin, reason = load_twin(tokenizer)
+        if twin is None:
+            return {"available": False, "reason": reason}
     fast, slow = (tokenizer, twin) if is_fast(tokenizer) else (twin, tokenizer)
     text = text[:MAX_TEXT_CHARS]
     a, b = _run(fast, text), _run(slow, text)

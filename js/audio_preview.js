@@ -1,0 +1,178 @@
+// AudioPreview view: one clip through the feature extractor. Waveforms arrive as float32 envelopes
+// ([min0, max0, min1, max1, …] bytes) and are drawn as SVG; a log-mel spectrogram arrives as PNG
+// bytes; the clip itself as WAV bytes for the player. A batch of two clips shows padding and mask.
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children.filter((c) => c !== null && c !== undefined));
+  return el;
+}
+
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  el.append(...children);
+  return el;
+}
+
+const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
+
+function floats(view) {
+  return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+function peak(values) {
+  let top = 0;
+  for (const v of values) top = Math.max(top, Math.abs(v));
+  return top;
+}
+
+/** An envelope as a filled band: along the maxima, back along the minima. Audio in [-1, 1] fills
+ * the height; louder features (a normalised waveform) are drawn to their own larger scale, with
+ * dashed lines at ±1 so the change of scale shows. `shade` greys a padded stretch [from, to). */
+function wave(values, scale, label, shade = null) {
+  const n = values.length / 2;
+  const y = (v) => (-v / scale).toFixed(4);
+  const top = [];
+  const bottom = [];
+  for (let i = 0; i < n; i++) {
+    top.push(`${i},${y(values[2 * i + 1])}`);
+    bottom.push(`${i},${y(values[2 * i])}`);
+  }
+  const d = `M${top.join("L")}L${bottom.reverse().join("L")}Z`;
+  const svg = s("svg", { class: "tc-wave", role: "img", "aria-label": label, viewBox: `0 -1 ${Math.max(n - 1, 1)} 2`,
+    preserveAspectRatio: "none" });
+  if (shade) svg.append(s("rect", { class: "tc-padding", x: shade[0] * n, y: -1, width: (shade[1] - shade[0]) * n, height: 2 }));
+  if (scale > 1) {
+    for (const v of [1, -1]) svg.append(s("line", { class: "tc-unit", x1: 0, x2: n, y1: y(v), y2: y(v) }));
+  }
+  svg.append(s("path", { class: "tc-signal", d }));
+  svg.append(s("title", {}, `${label}: drawn to ±${scale.toFixed(2)}`));
+  return h("div", {}, svg, h("div", { class: "tc-hint" }, `scale ±${scale.toFixed(2)}${scale > 1 ? " (dashed: ±1)" : ""}`));
+}
+
+export default {
+  render({ model, el }) {
+    const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
+    let urls = [];
+    const blob = (bytes, type) => {
+      const url = URL.createObjectURL(new Blob([bytes], { type }));
+      urls.push(url);
+      return url;
+    };
+
+    const sample = h("select", { id: `${uid}-sample` },
+      h("option", { value: "speech" }, "speech"), h("option", { value: "tone" }, "tone"));
+    const file = h("input", { type: "file", accept: ".wav,audio/wav,audio/x-wav", hidden: true, "aria-label": "WAV file" });
+    const upload = h("button", { type: "button" }, "Upload");
+    const resample = h("input", { id: `${uid}-resample`, type: "checkbox",
+      title: "Resample a clip at another rate to the feature extractor's sampling_rate (scipy resample_poly)" });
+    const source = h("div", { class: "tc-hint", "aria-label": "audio source" });
+    const alerts = h("div");
+    const body = h("div");
+    el.replaceChildren(h("div", { class: "tc-view tc-preview" },
+      h("h3", {}, "Audio preview"),
+      h("div", { class: "tc-row" }, h("label", { for: sample.id }, "sample"), sample, upload, file,
+        resample, h("label", { for: resample.id }, "resample")),
+      source, alerts, body));
+
+    sample.addEventListener("change", () => model.send({ action: "sample", sample: sample.value }));
+    upload.addEventListener("click", () => file.click());
+    file.addEventListener("change", async () => {
+      const picked = file.files[0];
+      file.value = "";
+      if (!picked) return;
+      if (picked.size > model.get("max_upload")) {
+        alerts.prepend(h("div", { class: "tc-error", role: "alert" },
+          `${picked.name} is ${(picked.size / 2 ** 20).toFixed(0)} MB, too large to upload; ` +
+          "load it by path from Python: preview.load_audio(path)"));
+        return;
+      }
+      model.send({ upload: "audio", name: picked.name }, undefined, [await picked.arrayBuffer()]);
+    });
+    resample.addEventListener("change", () => {
+      model.set("resample", resample.checked);
+      model.save_changes();
+    });
+
+    function features(f, scale) {
+      if (f.kind === "waveform") return wave(floats(f.envelope), scale, "features");
+      if (f.kind === "spectrogram") {
+        return h("img", { class: "tc-spectrogram", src: blob(f.png, "image/png"), alt: "features",
+          title: `log-mel spectrogram: ${f.bins} mel bins × ${f.frames} frames` });
+      }
+      return h("div", { class: "tc-hint" }, `${f.key}: shape [${f.shape.join(", ")}]`);
+    }
+
+    function batchRow(row, i, batch, scale) {
+      const parts = [h("div", {}, `clip ${i + 1}: ${row.seconds.toFixed(2)} s, ${batch.key} [${row.shape.join(", ")}]`)];
+      const ones = row.mask_ones;
+      const length = row.mask_length;
+      const left = batch.padding_side === "left";
+      if (row.envelope) {
+        const padded = length && ones < length ? (left ? [0, 1 - ones / length] : [ones / length, 1]) : null;
+        parts.push(wave(floats(row.envelope), scale, `batch row ${i + 1}`, padded));
+      }
+      if (length !== undefined) {
+        const kept = h("div", { style: `flex: ${ones} 0 0` });
+        const pad = h("div", { style: `flex: ${length - ones} 0 0` });
+        parts.push(h("div", { class: "tc-mask", role: "img", "aria-label": `attention mask row ${i + 1}`,
+          title: `${ones} ones, ${length - ones} zeros`, style: left ? "flex-direction: row-reverse" : "" }, kept, pad),
+        h("div", { class: "tc-hint" }, `attention mask: ${ones.toLocaleString()} of ${length.toLocaleString()} are 1` +
+          (batch.attention_mask_sent ? "" : " (drawn from the clip lengths: this extractor does not return a mask)")));
+      }
+      return h("div", {}, ...parts);
+    }
+
+    function update() {
+      const p = model.get("preview");
+      const error = model.get("preview_error");
+      resample.checked = model.get("resample");
+      source.textContent = model.get("source");
+      alerts.replaceChildren(
+        ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
+        ...(p.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
+      const old = urls;
+      urls = [];
+      if (!p.input) {
+        body.replaceChildren();
+      } else {
+        const input = p.input;
+        const f = p.features;
+        const inputValues = floats(input.envelope);
+        const featureScale = Math.max(1, f.kind === "waveform" ? peak(floats(f.envelope)) : 1);
+        const batch = p.batch;
+        body.replaceChildren(
+          h("h4", {}, "Input"),
+          h("audio", { controls: true, src: blob(input.wav, "audio/wav"), "aria-label": "input audio" }),
+          wave(inputValues, Math.max(1, peak(inputValues)), "input waveform"),
+          h("div", { class: "tc-hint" }, `${input.seconds.toFixed(2)} s, ${input.samples.toLocaleString()} samples at ` +
+            `${p.sampling_rate} Hz; mean ${num(input.mean)}, std ${num(input.std)}, range ${num(input.min)} … ${num(input.max)}`),
+          h("h4", {}, `Features (${p.class})`),
+          features(f, featureScale),
+          h("div", { class: "tc-hint", "aria-label": "feature statistics" },
+            `${f.key} [${f.shape.join(", ")}]: mean ${num(f.mean)}, std ${num(f.std)}, range ${num(f.min)} … ${num(f.max)}`),
+          h("h4", {}, `Batch of two clips, padded (${batch.padding}, ${batch.padding_side} side, value ${batch.padding_value})`),
+          ...batch.rows.map((row, i) => batchRow(row, i, batch, featureScale)),
+          h("div", { class: "tc-hint" }, `The model gets: ${Object.entries(batch.outputs)
+            .map(([k, shape]) => `${k} [${shape.join(", ")}]`).join(", ")}`));
+      }
+      for (const url of old) URL.revokeObjectURL(url);
+    }
+
+    model.on("change:preview", update);
+    model.on("change:preview_error", update);
+    model.on("change:source", update);
+    model.on("change:resample", update);
+    update();
+    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+  },
+};

@@ -1,0 +1,208 @@
+"""What the preview views share: a preview recomputed once per burst of changes on the kernel's event
+loop (typing never waits for it), a failure shown as one line, files uploaded from the browser, and
+the parts a Spec section makes, built by the engine the way the exported code builds them."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import traitlets
+
+from composer.errors import SpecError
+from composer.preview import PreviewError
+from composer.spec import Spec
+from widgets._base import JS, DesignWidget
+from widgets._design import Design
+
+# The shared look, then the previews' own (anywidget takes one stylesheet per widget).
+CSS = "\n".join((JS / name).read_text(encoding="utf-8") for name in ("composer.css", "preview.css"))
+MAX_UPLOAD_BYTES = 64 * 2**20  # larger files are refused in the browser: load them by path from Python
+
+
+class Coalesce:
+    """Call ``fn`` once, ``delay`` seconds after the last request and at most ``max_wait`` seconds after
+    the first, on the kernel's event loop; at once where no loop runs (plain Python, tests)."""
+
+    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float):
+        self.fn, self.delay, self.max_wait = fn, delay, max_wait
+        self._timer: asyncio.TimerHandle | None = None
+        self._first = 0.0
+
+    def __call__(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.fn()
+            return
+        now = loop.time()
+        if self._timer is None:
+            self._first = now
+        else:
+            self._timer.cancel()
+        self._timer = loop.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self.fn()
+
+    def flush(self) -> None:
+        """Run a pending call now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._fire()
+
+
+def one_line(err: Exception) -> str:
+    """What a person reads in the alert: the engine's message, else the exception in one line."""
+    if isinstance(err, SpecError):
+        return f"{err.field}: {err.message}"
+    if isinstance(err, PreviewError):
+        return str(err)
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
+# ----- parts built from a Spec section ---------------------------------------------------------
+
+
+def _stamp(section: dict[str, Any] | None) -> tuple:
+    """Modification times of the files a section reads: an edited vocab.txt is rebuilt, not cached."""
+    if not section:
+        return ()
+    paths = [section.get(k) for k in ("vocab_file", "merges_file")] + list(section.get("train", {}).get("files", []))
+    return tuple(Path(p).expanduser().stat().st_mtime_ns if Path(p).expanduser().is_file() else 0
+                 for p in paths if p)
+
+
+def build_part(model_type: str, key: str, section: dict[str, Any]) -> tuple[Any, list[str]]:
+    """(the tokenizer / image processor / feature extractor of ``section``, the warnings its checks
+    gave). Validated and built by the engine, cached: a preview redrawn per keystroke builds once."""
+    return _build(model_type, key, json.dumps(section, sort_keys=True), _stamp(section))
+
+
+@functools.lru_cache(maxsize=8)
+def _build(model_type: str, key: str, section: str, stamp: tuple) -> tuple[Any, list[str]]:
+    from composer import processors
+    from composer.build import build_processors
+
+    spec = Spec(model_type=model_type, **{key: json.loads(section)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        normal = processors.validate_tokenizer(spec) if key == "tokenizer" else processors.validate_part(spec, key)
+        part = build_processors(Spec(model_type=model_type, **{key: normal}))[key]
+    return part, list(dict.fromkeys(str(w.message) for w in caught))
+
+
+def save_upload(folder: str | Path, name: str, data: bytes) -> Path:
+    """Keep an uploaded file where the kernel runs, named by its content (the Spec and the exported code
+    read it from there, so a changed file is a new path and never a stale cache)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    safe = re.sub(r"[^\w.-]+", "_", stem)[:60] or "upload"
+    path = Path(folder).expanduser() / f"{safe}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+# ----- the view --------------------------------------------------------------------------------
+
+
+class PreviewView(DesignWidget):
+    """A view of what one part of the design (``key``, a Spec section) does to an input. The preview
+    is recomputed when the section or the input changes, once per burst; while the section has an
+    error the last preview stays and the error is shown at its field."""
+
+    _css = CSS
+    key = ""  # the Spec section previewed
+    delay, max_wait = 0.02, 0.25  # seconds: coalesce a burst of keystrokes, yet redraw while typing
+
+    # Preview
+    preview = traitlets.Dict().tag(sync=True)  # images as PNG bytes, waveforms as float32 envelopes
+    preview_error = traitlets.Unicode("").tag(sync=True)
+    max_upload = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
+
+    def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
+                 **kwargs: Any):
+        self._refresh = Coalesce(self._run_if_changed, self.delay, self.max_wait)
+        self._shown: Any = None
+        super().__init__(spec, design=design, **kwargs)
+        self._run()  # the first preview goes out with the widget
+
+    # ----- what the preview depends on -----------------------------------------------------------
+
+    def section(self) -> dict[str, Any] | None:
+        """The section being edited (the draft), or the last valid one while it has an error."""
+        design = self._design
+        if any(k == self.key or k.startswith(f"{self.key}.") for k in design.errors):
+            return getattr(design.spec, self.key)
+        return design.draft.get(self.key)
+
+    def _inputs(self) -> Any:
+        """Everything the preview depends on, comparable: the section and the view's own inputs."""
+        return self._design.model_type, json.dumps(self.section(), sort_keys=True)
+
+    def _compute(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ----- recomputing ---------------------------------------------------------------------------
+
+    def _sync(self, design: Design) -> None:
+        super()._sync(design)
+        self.request()
+
+    def request(self, force: bool = False) -> None:
+        """Recompute soon if anything the preview depends on changed (``force``: even if nothing did,
+        e.g. to clear the message a refused upload left)."""
+        if force:
+            self._shown = None
+        if self._inputs() != self._shown:
+            self._refresh()
+
+    def refresh(self) -> dict[str, Any]:
+        """Recompute now (from Python: after ``edit``, before reading ``preview``)."""
+        self._design.flush()
+        self._refresh.flush()
+        self._run_if_changed()
+        return self.preview
+
+    def _run_if_changed(self) -> None:
+        if self._inputs() != self._shown:
+            self._run()
+
+    def _run(self) -> None:
+        self._shown = self._inputs()
+        try:
+            preview, error = self._compute(), ""
+        except Exception as err:  # a part that cannot preview this input: said in one line, never raised
+            preview, error = {}, one_line(err)
+        with self.hold_sync():
+            self.preview, self.preview_error = preview, error
+
+    # ----- files from the browser ----------------------------------------------------------------
+
+    def _on_msg(self, widget, content: Any, buffers: list) -> None:
+        if isinstance(content, dict) and "upload" in content:
+            data = bytes(buffers[0]) if buffers else b""
+            try:
+                if len(data) > self.max_upload:
+                    raise PreviewError(f"{content.get('name')} is {len(data) / 2**20:.0f} MB, over the upload "
+                                       f"limit of {self.max_upload / 2**20:.0f} MB; load it by path from Python")
+                self.upload(content["upload"], str(content.get("name") or "upload"), data)
+            except Exception as err:  # a bad file keeps the last input and preview, with the reason
+                self.preview_error = one_line(err)
+        else:
+            try:
+                super()._on_msg(widget, content, buffers)
+            except Exception as err:  # a malformed message from a front end: said, not lost in the log
+                self.preview_error = one_line(err)
+
+    def upload(self, kind: str, name: str, data: bytes) -> None:
+        """A file the front end sent (``kind`` says which control)."""
+        raise PreviewError(f"this view takes no {kind} upload")

@@ -1,0 +1,201 @@
+"""TokenizerPreview: make a tokenizer (from a vocab file, a pretrained folder or hub id, or trained on
+text typed or uploaded here) and watch it cut text: each token a coloured span over the text placed
+by its offsets, its id on hover, special and unknown tokens marked, whitespace visible, the count; a
+padded batch with its attention mask; and the tokenizers-backed and pure-Python classes side by side."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import traitlets
+
+from composer.preview.forms import default_class, known_classes
+from composer.preview.text import compare_backends, load_twin, token_preview
+from composer.spec import Spec
+from widgets._base import JS
+from widgets._design import Design
+from widgets._preview import Coalesce, PreviewView, build_part, one_line, save_upload
+
+# A trained tokenizer is the class's own pipeline with a new vocabulary: the class fixes the algorithm.
+TRAINABLE = {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE", "AlbertTokenizer": "Unigram"}
+INLINE_TRAIN_CHARS = 100_000  # longer training text is kept as a file beside the notebook, not in the Spec
+COMPARE_CHARS = 5_000  # the two backends are compared on the text's start (the pure-Python one is slow)
+COMPARED_TOKENS = 300  # tokens of each side sent to the browser
+SAMPLE_TEXT = "Hello world!  Tokenizers split words into pieces: unbelievable, naïve café, 東京.\nA new line."
+
+
+@functools.lru_cache(maxsize=64)
+def _class_options(name: str) -> dict[str, Any]:
+    """The options a tokenizer class offers in this view: lowercasing, its special tokens, padding side."""
+    import transformers
+
+    from composer.processors import init_defaults
+
+    cls = getattr(transformers, name, None)
+    if not isinstance(cls, type):
+        return {}
+    defaults = init_defaults(cls)
+    out = {k: v for k, v in defaults.items() if k == "do_lower_case" or (k.endswith("_token") and
+                                                                          (v is None or isinstance(v, str)))}
+    out["padding_side"] = getattr(cls, "padding_side", "right")
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _twin(tokenizer) -> tuple[Any, str | None]:
+    return load_twin(tokenizer)
+
+
+@functools.lru_cache(maxsize=4)
+def _config(key: str):
+    """The model's config (for its max_position_embeddings), or None if it does not build."""
+    from composer.build import build_config
+
+    try:
+        return build_config(Spec(**json.loads(key)))
+    except Exception:
+        return None
+
+
+class TokenizerPreview(PreviewView):
+    """Make a tokenizer and type text to see its tokens. ``TokenizerPreview(spec=...)`` restores a design,
+    ``.spec`` returns it (its ``tokenizer`` section is what this edits; a trained one is
+    ``tokenizer.class`` + ``tokenizer.train``); set ``.text`` to preview other text."""
+
+    _esm = JS / "tokenizer_preview.js"
+    key = "tokenizer"
+
+    # Input
+    text = traitlets.Unicode(SAMPLE_TEXT).tag(sync=True)
+    max_length = traitlets.Int(None, allow_none=True).tag(sync=True)
+    truncation = traitlets.Bool(True).tag(sync=True)  # applies when max_length is set
+
+    # Making a tokenizer
+    classes = traitlets.List(traitlets.Unicode()).tag(sync=True)  # tokenizer classes transformers maps
+    trainable = traitlets.Dict(TRAINABLE).tag(sync=True)
+    default_class = traitlets.Unicode("").tag(sync=True)  # the model type's own class ("" if none)
+    class_options = traitlets.Dict().tag(sync=True)  # class → {option: default}, for the options shown
+    upload_dir = traitlets.Unicode("composer_uploads").tag(sync=True)
+    uploaded = traitlets.Dict().tag(sync=True)  # {"train": path} / {"vocab_file": path}: the last upload kept
+    status = traitlets.Unicode("").tag(sync=True)
+
+    # The two backends
+    comparison = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
+                 **kwargs: Any):
+        self._tokenizer = None  # the one the preview shows; the comparison follows it
+        self._compare = Coalesce(self._run_compare, 0.3, 1.0)
+        super().__init__(spec, design=design, **kwargs)
+
+    def _state(self, design: Design) -> dict[str, Any]:
+        own = default_class("tokenizer", design.model_type) or ""
+        return {**super()._state(design), "classes": known_classes("tokenizer"), "default_class": own,
+                "class_options": self._offered(design, own)}
+
+    def _offered(self, design: Design, own: str) -> dict[str, dict[str, Any]]:
+        """Options of the classes the person can pick or has: the trainable ones, the model type's,
+        the one typed and the one built."""
+        typed = (design.draft.get("tokenizer") or {}).get("class") or ""
+        built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
+        return {n: _class_options(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
+
+    @traitlets.observe("text", "max_length", "truncation")
+    def _input_changed(self, change) -> None:
+        self.request()
+
+    def _inputs(self) -> Any:
+        spec = self._design.spec
+        model = json.dumps({"model_type": spec.model_type, "config": spec.config, "backbone": spec.backbone,
+                            "pretrained": spec.pretrained}, sort_keys=True)
+        return (*super()._inputs(), model, self.text, self.max_length, self.truncation)
+
+    def _compute(self) -> dict[str, Any]:
+        section = self.section()
+        self._tokenizer = None
+        if not section:
+            self.comparison = {}
+            return {}
+        tokenizer, notes = build_part(self._design.model_type, "tokenizer", section)
+        self._tokenizer = tokenizer
+        self.class_options = self._offered(self._design, self.default_class)
+        truncation = self.truncation if self.max_length is not None else None
+        result = token_preview(tokenizer, self.text, self.max_length, truncation, config=_config(self._inputs()[2]))
+        result["warnings"] = [*notes, *result["warnings"]]
+        self._compare()
+        return result
+
+    def _run_compare(self) -> None:
+        tokenizer, text = self._tokenizer, self.text[:COMPARE_CHARS]
+        if tokenizer is None:
+            self.comparison = {}
+            return
+        try:
+            twin, reason = _twin(tokenizer)
+            result = compare_backends(tokenizer, text, twin=twin) if twin is not None else \
+                {"available": False, "reason": reason}
+        except Exception as err:  # the comparison is an aside: its failure is said, never raised
+            result = {"available": False, "reason": one_line(err)}
+        for side in ("fast", "python"):
+            if side in result:
+                result[side]["shown"] = len(result[side]["tokens"])
+                result[side]["tokens"] = result[side]["tokens"][:COMPARED_TOKENS]
+        if len(self.text) > COMPARE_CHARS:
+            result["note"] = f"compared on the first {COMPARE_CHARS:,} characters"
+        self.comparison = result
+
+    # ----- making a tokenizer --------------------------------------------------------------------
+
+    def load(self, source: str, path: str, tokenizer_class: str | None = None, merges_file: str | None = None,
+             options: dict[str, Any] | None = None) -> None:
+        """Use the vocabulary file (``source="vocab_file"``) or the pretrained folder / hub id
+        (``source="pretrained"``) at ``path``; a wrong one is reported at its field."""
+        section: dict[str, Any] = {source: path}
+        if merges_file:
+            section["merges_file"] = merges_file
+        if tokenizer_class:
+            section["class"] = tokenizer_class
+        if options:
+            section["options"] = options
+        self._design.edits({"tokenizer": section})
+
+    def train(self, text: str | list[str] = "", tokenizer_class: str = "BertTokenizer", vocab_size: int = 1000,
+              min_frequency: int = 0, files: list[str] | None = None, options: dict[str, Any] | None = None) -> None:
+        """Train ``tokenizer_class``'s pipeline (BertTokenizer: WordPiece, RobertaTokenizer: byte-level
+        BPE, AlbertTokenizer: Unigram) on ``text`` and ``files``. Text longer than INLINE_TRAIN_CHARS
+        is kept in a file under ``upload_dir`` so the Spec and the exported code stay small."""
+        joined = text if isinstance(text, str) else "\n".join(text)
+        files = list(files or [])
+        if len(joined) > INLINE_TRAIN_CHARS:
+            path = save_upload(self.upload_dir, "training_text.txt", joined.encode("utf-8"))
+            files.append(str(path))
+            self.status = f"The training text ({len(joined):,} characters) is kept in {path} for the Spec to read."
+            joined = ""
+        train: dict[str, Any] = {"vocab_size": vocab_size}
+        lines = [line for line in joined.splitlines() if line.strip()]
+        if lines:
+            train["text"] = lines
+        if files:
+            train["files"] = files
+        if min_frequency:
+            train["min_frequency"] = min_frequency
+        section: dict[str, Any] = {"class": tokenizer_class, "train": train}
+        if options:
+            section["options"] = options
+        self._design.edits({"tokenizer": section})
+
+    def upload(self, kind: str, name: str, data: bytes) -> None:
+        """A training text or vocabulary file from the browser, kept under ``upload_dir``."""
+        path = save_upload(self.upload_dir, name, data)
+        self.uploaded = {kind: str(path)}
+        self.status = f"Kept {name} as {path}; " + ("press Train." if kind == "train" else "press Load.")
+
+    def _action(self, name: str, content: dict[str, Any]) -> None:
+        args = {k: v for k, v in content.items() if k != "action"}
+        if name == "load":
+            self.load(**args)
+        elif name == "train":
+            self.train(**args)
