@@ -98,6 +98,14 @@ def test_vocab_file_trap_is_reported_not_silent(minilm_dir):
     assert "BertTokenizer(vocab=...)" in preview["warnings"][0]
 
 
+def test_a_tokenizer_that_fails_on_the_text_says_so(tmp_path):
+    from transformers import BertTokenizer
+
+    no_unk = BertTokenizer(vocab={"[CLS]": 0, "[SEP]": 1, "hello": 2})  # a vocabulary without [UNK]
+    with pytest.raises(PreviewError, match=r"BertTokenizer failed on this text: .*\[UNK\]"):
+        token_preview(no_unk, "hello stranger")
+
+
 def test_a_megabyte_paste_is_cut_at_the_documented_limit(bert):
     start = time.perf_counter()
     preview = token_preview(bert, "word " * 200_000)
@@ -217,6 +225,26 @@ def test_unreadable_and_damaged_images_get_a_message(tmp_path):
         load_image(tmp_path / "missing.jpg")
 
 
+def test_previews_run_torch_on_one_thread_and_restore_it():
+    import torch
+    from transformers import ViTImageProcessor
+
+    seen = []
+
+    class Spy(ViTImageProcessor):
+        def __call__(self, *args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return super().__call__(*args, **kwargs)
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        image_preview(Spy(), Image.new("RGB", (8, 8)))
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(saved)
+
+
 # ----- audio -----------------------------------------------------------------------------------
 
 
@@ -300,6 +328,16 @@ def test_a_two_hour_wav_reads_only_its_first_minute(tmp_path):
     assert clip.size == 60 * rate and "2:00:00 long" in notes[0] and "first 60 s" in notes[0]
 
 
+def test_a_wav_cut_short_says_how_much_it_holds():
+    clip, rate = sample_tone(1.0)
+    data = bytearray(wav_bytes(clip, rate))
+    data[40:44] = struct.pack("<I", 2 * 3600 * rate * 2)  # the data chunk claims two hours
+    again, _, notes = load_wav(bytes(data), name="phone.wav")
+    assert again.size == rate
+    assert notes == ["phone.wav is cut short: its header promises 2:00:00 but it holds 1.00 s of samples; "
+                     "the preview uses those"]
+
+
 def test_corrupt_and_non_wav_audio_get_a_message():
     with pytest.raises(PreviewError, match="damaged or unsupported WAV"):
         load_wav(b"RIFF\x10\x00\x00\x00WAVEfmt \x99\x99")
@@ -307,6 +345,8 @@ def test_corrupt_and_non_wav_audio_get_a_message():
         load_wav(b"ID3\x03\x00\x00\x00\x00\x00\x00\x00\x00")
     with pytest.raises(PreviewError, match="not a WAV file"):
         load_wav(b"hello")
+    with pytest.raises(PreviewError, match="^notes.wav is not a WAV file"):
+        load_wav(b"hello", name="notes.wav")
 
 
 def test_speech_sample_ships_with_the_package():

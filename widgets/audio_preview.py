@@ -44,7 +44,7 @@ class AudioView(PreviewView):
                 raise PreviewError("give the array's sampling_rate, e.g. load_audio(samples, sampling_rate=16000)")
             self._clip = (audio, int(sampling_rate), [])
         else:
-            self._clip = load_wav(audio)
+            self._clip = load_wav(audio, name=name)
         self.source = name or (Path(audio).name if isinstance(audio, (str, Path)) else "your clip")
         self.request()
 

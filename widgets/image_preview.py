@@ -40,7 +40,7 @@ class ImageView(PreviewView):
     def load_image(self, image: Any, name: str | None = None) -> None:
         """Preview ``image`` (a path, bytes or PIL image). A file that cannot be shown raises
         PreviewError with the reason; the previous image stays."""
-        self._image, self._notes = load_image(image)
+        self._image, self._notes = load_image(image, name=name)
         self.source = name or (Path(image).name if isinstance(image, (str, Path)) else "your image")
         self.request()
 

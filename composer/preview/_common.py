@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import struct
+import sys
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -13,6 +16,41 @@ class PreviewError(ValueError):
 
     ``str(err)`` is one line that says what is wrong and how to fix it.
     """
+
+
+def failed(part, what: str, err: Exception) -> PreviewError:
+    """The error of a transformers part that raised on the input: its class, the input, the reason."""
+    return PreviewError(f"{type(part).__name__} failed on this {what}: {' '.join(str(err).split())}")
+
+
+@contextmanager
+def one_torch_thread():
+    """Run torch on one intra-op thread for the duration, then restore the setting.
+
+    A preview is a few milliseconds of work per operation: too little to gain from splitting, and on
+    a machine busier than its cores (a shared laptop, CI) each split operation waits for every thread
+    at OpenMP barriers, which made a Whisper log-mel 30x slower (benchmarks/preview_latency.py)."""
+    torch = sys.modules.get("torch")  # never imported just for this
+    saved = torch.get_num_threads() if torch is not None else 1
+    if saved == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def on_one_torch_thread(fn):
+    """Decorator: ``fn`` runs inside ``one_torch_thread()``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with one_torch_thread():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def png_bytes(pixels, max_side: int | None = None) -> bytes:

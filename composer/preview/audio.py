@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from composer.preview._common import PreviewError, envelope, png_bytes, stats, to_uint8
+from composer.preview._common import (PreviewError, envelope, failed, on_one_torch_thread, png_bytes, stats,
+                                      to_uint8)
 
 MAX_SECONDS = 60.0  # longer files and arrays are cut here, with a warning
 ENVELOPE_BINS = 800  # points per drawn waveform
@@ -83,11 +84,14 @@ def _read_with_scipy(source, max_seconds: float):
     return data.reshape(data.shape[0], -1), rate, total
 
 
-def load_wav(source: Any, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, int, list[str]]:
+def load_wav(source: Any, max_seconds: float = MAX_SECONDS, name: str | None = None
+             ) -> tuple[np.ndarray, int, list[str]]:
     """A WAV path or bytes → (mono float32 waveform, sampling rate, notes). Only the first
-    ``max_seconds`` are read (a two-hour file costs no more than a minute); stereo is averaged."""
+    ``max_seconds`` are read (a two-hour file costs no more than a minute); stereo is averaged; a
+    file cut short (its header promises more samples than it holds) is said. ``name``: what a
+    message calls the file (default: its path, or "the upload" for bytes)."""
     is_bytes = isinstance(source, (bytes, bytearray, memoryview))
-    name = "the upload" if is_bytes else str(source)
+    name = name or ("the upload" if is_bytes else str(source))
     head = bytes(source[:12]) if is_bytes else _head(source, name)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         kind = "an MP3" if head[:3] == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3") else \
@@ -108,7 +112,10 @@ def load_wav(source: Any, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray,
     if data.size == 0:
         raise PreviewError(f"{name} holds no audio samples")
     notes = []
-    if total / rate > max_seconds:
+    if data.shape[0] < min(total, int(max_seconds * rate)):
+        notes.append(f"{name} is cut short: its header promises {_duration(total / rate)} but it holds "
+                     f"{data.shape[0] / rate:.2f} s of samples; the preview uses those")
+    elif total / rate > max_seconds:
         notes.append(f"the file is {_duration(total / rate)} long; the preview uses its first {max_seconds:g} s")
     if data.shape[1] > 1:
         notes.append(f"{data.shape[1]} channels averaged to mono (feature extractors take one channel)")
@@ -223,8 +230,7 @@ def _call(feature_extractor, clips, rate: int, **kwargs):
     try:
         return feature_extractor(clips, sampling_rate=rate, return_tensors="np", **kwargs)
     except Exception as err:
-        raise PreviewError(f"{type(feature_extractor).__name__} failed on this clip: {' '.join(str(err).split())}") \
-            from None
+        raise failed(feature_extractor, "clip", err) from None
 
 
 def _batch(feature_extractor, clip: np.ndarray, rate: int) -> tuple[Any, dict[str, Any]]:
@@ -261,6 +267,7 @@ def _batch(feature_extractor, clip: np.ndarray, rate: int) -> tuple[Any, dict[st
     return output, batch
 
 
+@on_one_torch_thread
 def audio_preview(feature_extractor, waveform: np.ndarray, sampling_rate: int, resample: bool = False) -> dict:
     """The clip before (envelope, statistics, WAV bytes) and after the feature extractor (normalised
     waveform envelope or log-mel PNG), and a padded batch of two clips with its attention mask.

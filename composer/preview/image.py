@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from composer.preview._common import PreviewError, png_bytes, stats, to_uint8
+from composer.preview._common import PreviewError, failed, on_one_torch_thread, png_bytes, stats, to_uint8
 
 MAX_PIXELS = 25_000_000  # 25 megapixels (~75 MB decoded); JPEGs up to 8x8 times larger are reduced while decoding
 PREVIEW_SIDE = 256  # the long side of every preview PNG
@@ -47,10 +47,10 @@ def _header_only():
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def _open(source: Any):
+def _open(source: Any, name: str | None):
     from PIL import Image, UnidentifiedImageError
 
-    name = "the upload" if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
+    name = name or ("the upload" if isinstance(source, (bytes, bytearray, memoryview)) else str(source))
     stream = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
     try:
         with _header_only():
@@ -61,15 +61,16 @@ def _open(source: Any):
         raise PreviewError(f"cannot read {name}: {err.strerror or err}") from None
 
 
-def load_image(source: Any, max_pixels: int = MAX_PIXELS):
+def load_image(source: Any, max_pixels: int = MAX_PIXELS, name: str | None = None):
     """A path, bytes or PIL image → (RGB PIL image, notes). Above ``max_pixels`` a JPEG is decoded
-    at 1/2, 1/4 or 1/8 scale; any other image that large is refused with a message, never decoded."""
+    at 1/2, 1/4 or 1/8 scale; any other image that large is refused with a message, never decoded.
+    ``name``: what a message calls the file (default: its path, or "the upload" for bytes)."""
     from PIL import Image, ImageOps
 
     notes: list[str] = []
     if isinstance(source, Image.Image):
         return _rgb(source, notes), notes
-    image, name = _open(source)
+    image, name = _open(source, name)
     width, height = image.size
     if width * height > max_pixels:
         scale = next((s for s in (2, 4, 8) if math.ceil(width / s) * math.ceil(height / s) <= max_pixels), None)
@@ -131,6 +132,7 @@ def _undo(processor, chw: np.ndarray) -> tuple[np.ndarray, bool]:
     return values, low > -8 and high < 263  # a few units of rounding either side
 
 
+@on_one_torch_thread
 def image_preview(image_processor, image: Any, max_pixels: int = MAX_PIXELS) -> dict:
     """Run the image processor once on ``image`` (a PIL image, path or bytes) and show every stage:
     original; the processed tensor de-normalised, i.e. resized/cropped as the model sees it (one
@@ -141,8 +143,7 @@ def image_preview(image_processor, image: Any, max_pixels: int = MAX_PIXELS) -> 
     try:
         output = image_processor(image, return_tensors="pt")
     except Exception as err:
-        raise PreviewError(f"{type(image_processor).__name__} failed on this image: {' '.join(str(err).split())}") \
-            from None
+        raise failed(image_processor, "image", err) from None
     key = image_processor.model_input_names[0] if image_processor.model_input_names else "pixel_values"
     key = key if key in output else next(iter(output))
     values = output[key].float().numpy()

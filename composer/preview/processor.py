@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from composer.preview._common import PreviewError
+from composer.preview._common import PreviewError, failed, on_one_torch_thread
 
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."  # what the shipped speech sample says
 
@@ -63,6 +63,7 @@ def _shapes(output) -> dict[str, dict[str, Any]]:
     return {k: {"shape": list(np.shape(v)), "dtype": str(np.asarray(v).dtype)} for k, v in output.items()}
 
 
+@on_one_torch_thread
 def processor_preview(spec, text: str | None = None, image: Any = None,
                       audio: tuple[np.ndarray, int] | None = None, resample: bool = False) -> dict:
     """Both halves on one input (the tokenizer on ``text``; the image processor on ``image`` or the
@@ -95,8 +96,7 @@ def _call(processor, kwargs: dict[str, Any]):
     try:
         return processor(**kwargs, return_tensors="np")
     except Exception as err:
-        raise PreviewError(f"{type(processor).__name__} failed on this input: {' '.join(str(err).split())}") \
-            from None
+        raise failed(processor, "input", err) from None
 
 
 def round_trip(processor, kwargs: dict[str, Any], expected=None, folder: str | Path | None = None) -> dict:

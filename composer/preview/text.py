@@ -15,6 +15,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from composer.preview._common import failed
+
 MAX_TEXT_CHARS = 100_000  # longer texts are cut here, with a warning
 BATCH_CHARS = 200  # the batch view shows the text's first 200 characters and the first half of those
 VISIBLE = str.maketrans({" ": "·", "\t": "→", "\n": "↵\n", "\r": "␍", "\u00a0": "⍽", "\u200b": "␣"})
@@ -177,7 +179,10 @@ def token_preview(tokenizer, text: str, max_length: int | None = None, truncatio
     kwargs = {"return_special_tokens_mask": True, "verbose": False, "truncation": truncation}
     if max_length is not None:
         kwargs["max_length"] = max_length
-    encoding = tokenizer(text, return_offsets_mapping=is_fast(tokenizer), **kwargs)
+    try:
+        encoding = tokenizer(text, return_offsets_mapping=is_fast(tokenizer), **kwargs)
+    except Exception as err:  # e.g. a WordPiece vocabulary that lacks its unknown token
+        raise failed(tokenizer, "text", err) from None
     tokens, how = _tokens(tokenizer, text, encoding)
     full = len(tokenizer(text, verbose=False)["input_ids"]) if truncation else len(tokens)
     placed_ends = [t["end"] for t in tokens if t["end"] is not None]
