@@ -99,6 +99,10 @@ def _build(model_type: str, key: str, section: str, stamp: tuple) -> tuple[Any, 
     return part, list(dict.fromkeys(str(w.message) for w in caught))
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n / 2**10:,.1f} KB" if n >= 2**10 else f"{n} bytes"
+
+
 def save_upload(folder: str | Path, name: str, data: bytes) -> Path:
     """Keep an uploaded file where the kernel runs, named by its content (the Spec and the exported code
     read it from there, so a changed file is a new path and never a stale cache)."""
@@ -122,6 +126,7 @@ class PreviewView(DesignWidget):
     _css = CSS
     key = ""  # the Spec section previewed
     delay, max_wait = 0.02, 0.25  # seconds: coalesce a burst of keystrokes, yet redraw while typing
+    by_path = ""  # how to give a file too large to upload, e.g. ": preview.load_image(path)"
 
     # Preview
     preview = traitlets.Dict().tag(sync=True)  # images as PNG bytes, waveforms as float32 envelopes
@@ -189,12 +194,13 @@ class PreviewView(DesignWidget):
 
     def _on_msg(self, widget, content: Any, buffers: list) -> None:
         if isinstance(content, dict) and "upload" in content:
-            data = bytes(buffers[0]) if buffers else b""
+            raw = buffers[0] if buffers else b""
             try:
-                if len(data) > self.max_upload:
-                    raise PreviewError(f"{content.get('name')} is {len(data) / 2**20:.0f} MB, over the upload "
-                                       f"limit of {self.max_upload / 2**20:.0f} MB; load it by path from Python")
-                self.upload(content["upload"], str(content.get("name") or "upload"), data)
+                size = memoryview(raw).nbytes  # checked before the bytes are copied
+                if size > self.max_upload:
+                    raise PreviewError(f"{content.get('name')} is {_size(size)}, over the upload limit of "
+                                       f"{_size(self.max_upload)}; load it by path from Python" + self.by_path)
+                self.upload(content["upload"], str(content.get("name") or "upload"), bytes(raw))
             except Exception as err:  # a bad file keeps the last input and preview, with the reason
                 self.preview_error = one_line(err)
         else:

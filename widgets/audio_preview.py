@@ -27,6 +27,7 @@ class AudioView(PreviewView):
 
     _esm = JS / "audio_preview.js"
     key = "feature_extractor"
+    by_path = ": preview.load_audio(path)"
 
     # Input
     source = traitlets.Unicode(SAMPLES["speech"]).tag(sync=True)

@@ -29,6 +29,7 @@ class ImageView(PreviewView):
 
     _esm = JS / "image_preview.js"
     key = "image_processor"
+    by_path = ": preview.load_image(path)"
 
     # Input
     source = traitlets.Unicode(SAMPLE).tag(sync=True)  # what is previewed: the sample photo or a file's name

@@ -67,6 +67,7 @@ class TokenizerPreview(PreviewView):
 
     _esm = JS / "tokenizer_preview.js"
     key = "tokenizer"
+    by_path = ': preview.load("vocab_file", path) or preview.train(files=[path])'
 
     # Input
     text = traitlets.Unicode(SAMPLE_TEXT).tag(sync=True)
