@@ -1,8 +1,6 @@
 // ModelTypePicker view: a search box over a list of every model type, grouped by modality.
 // Choosing a type sends {edit: {model_type}}; Python starts a fresh design of that type.
 
-const PARTS = /^(config|backbone|architecture)(\.|$)/; // errors another part of a Composer lists
-
 function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -58,8 +56,10 @@ export default {
       select.value = draft.model_type;
       select.selectedOptions[0]?.scrollIntoView?.({ block: "nearest" });
       const scope = model.get("error_scope");
+      const elsewhere = model.get("listed_elsewhere"); // Spec sections another part of a Composer lists
+      const listedElsewhere = (key) => elsewhere.some((s) => key === s || key.startsWith(`${s}.`));
       const listed = Object.entries(model.get("errors"))
-        .filter(([key]) => scope === "all" || key === "model_type" || (scope === "rest" && !PARTS.test(key)));
+        .filter(([key]) => scope === "all" || key === "model_type" || (scope === "rest" && !listedElsewhere(key)));
       select.setAttribute("aria-invalid", listed.some(([key]) => key === "model_type") ? "true" : "false");
       errors.replaceChildren(...listed.map(([key, message]) =>
         h("div", { class: "tc-error", role: "alert" }, key && key !== "model_type" ? `${key}: ${message}` : message)));
@@ -81,6 +81,7 @@ export default {
     model.on("change:types", build);
     model.on("change:draft", update);
     model.on("change:errors", update);
+    model.on("change:listed_elsewhere", update);
     build();
   },
 };

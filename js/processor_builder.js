@@ -157,7 +157,9 @@ export default {
       if (document.activeElement !== folder) folder.value = model.get("folder");
       status.textContent = model.get("status");
       status.classList.toggle("tc-failed", model.get("status").startsWith("Failed"));
-      const errors = Object.entries(model.get("errors"));
+      // In a Composer (scope "own") the parts' errors are listed by their own panels or the type picker.
+      const own = model.get("error_scope") !== "own" ? () => true : (k) => k === "processor" || k.startsWith("processor.");
+      const errors = Object.entries(model.get("errors")).filter(([path]) => own(path));
       alerts.replaceChildren(
         ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
         ...errors.map(([path, message]) => h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));

@@ -35,6 +35,12 @@ def cli():
     return run_cli
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an asyncio loop running in this thread while its
+    session lasts, and the widgets coalesce edits on a running loop as they do in a kernel."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current output")
 

@@ -3,8 +3,9 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import EXAMPLES
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"  # not from conftest: tests/browser has one too
 
 
 def test_types_lists_every_model_type(cli):

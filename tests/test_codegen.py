@@ -1,11 +1,13 @@
 """The exported code: pinned by golden files, and free of any composer import."""
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from composer import Spec, to_code
-from conftest import EXAMPLES
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"  # not from conftest: tests/browser has one too
 
 GOLDEN_SPECS = {
     "distilbert.py": EXAMPLES / "distilbert.json",

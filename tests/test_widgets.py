@@ -101,6 +101,23 @@ def test_every_view_loads_its_module_and_the_themed_stylesheet():
         assert "--jp-ui-font-color1" in widget._css, cls.__name__
 
 
+def test_preprocessing_panels_are_built_on_first_open_and_edit_the_design(tmp_path):
+    composer = Composer(spec=TINY)
+    assert [panel.children for panel in composer.preprocessing.children] == [()] * 4  # nothing built yet
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]))
+    tokens = composer.preview("tokenizer")
+    assert composer.preprocessing.selected_index == 0 and tokens.error_scope == "own"
+    tokens.load("vocab_file", str(vocab))
+    tokens.text = "hello world"
+    assert [t["token"] for t in tokens.refresh()["tokens"]] == ["[CLS]", "hello", "world", "[SEP]"]
+    assert composer.spec.tokenizer == {"vocab_file": str(vocab)}
+    assert str(vocab) in composer.code_view.code  # the exported code follows the panel
+    # The panel lists its section's errors now; the type picker no longer does.
+    assert "tokenizer" in composer.type_picker.listed_elsewhere
+    assert composer.preview("tokenizer") is tokens  # opened again, not rebuilt
+
+
 # ----- editing: checked at the field, the last valid design stays live --------------------------
 
 

@@ -31,5 +31,8 @@ class ModelTypePicker(DesignWidget):
     # Catalog
     types = traitlets.Dict().tag(sync=True)
 
+    # Errors: with error_scope "rest", those of these Spec sections are listed by another part
+    listed_elsewhere = traitlets.List(traitlets.Unicode(), ["config", "backbone", "architecture"]).tag(sync=True)
+
     def _state(self, design: Design) -> dict[str, Any]:
         return {**super()._state(design), "types": types_by_modality()}

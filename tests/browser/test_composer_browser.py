@@ -113,3 +113,10 @@ def test_save_then_verify_reloads_the_checkpoint(lab, composer):
     composer.get_by_role("button", name="Verify").click()
     expect(status).to_contain_text(f"reloaded with {expected} parameters (as saved)", timeout=60_000)
     expect(composer.locator("progress")).to_have_js_property("value", 1)
+
+
+def test_opening_the_image_processor_panel_shows_the_preview(lab, composer):
+    expect(composer.get_by_role("img", name="normalized")).to_have_count(0)  # built on first open
+    composer.get_by_text("Image processor", exact=True).click()
+    expect(composer.get_by_role("img", name="normalized")).to_be_visible(timeout=30_000)
+    expect(composer.get_by_label("image_mean", exact=True)).to_be_visible()
