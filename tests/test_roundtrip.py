@@ -27,6 +27,7 @@ import transformers
 from safetensors import safe_open
 
 from composer import ComposerWarning, Spec, save
+from composer.api import ready
 from composer.cli import main as cli_main
 
 pytestmark = pytest.mark.slow
@@ -54,7 +55,8 @@ def designs(vocab: dict[str, Path], minilm: Path) -> dict[str, tuple[dict, str |
         "distilbert_head": ({
             "model_type": "distilbert", "architecture": "DistilBertForSequenceClassification", "seed": 3,
             "config": {"n_layers": 1, "dim": 16, "n_heads": 2, "hidden_dim": 32, "vocab_size": 14, "num_labels": 3},
-            "tokenizer": {**wordpiece, "options": {"model_max_length": 16}}}, "AutoTokenizer", text),
+            "tokenizer": {**wordpiece, "options": {"model_max_length": 16, "padding_side": "left"}}},
+            "AutoTokenizer", text),
         "bert_python_tokenizer": ({
             "model_type": "bert", "architecture": "BertForMaskedLM", "config": {**TEXT, "vocab_size": 14},
             "tokenizer": {**wordpiece, "fast": False}}, "AutoTokenizer", text),
@@ -78,14 +80,16 @@ def designs(vocab: dict[str, Path], minilm: Path) -> dict[str, tuple[dict, str |
         "vit_image_classification": ({
             "model_type": "vit", "architecture": "ViTForImageClassification",
             "config": {**TEXT, "image_size": 32, "patch_size": 8, "num_labels": 4},
-            "image_processor": {"class": "ViTImageProcessor", "options": {
-                "size": {"height": 32, "width": 32}, "resample": "PIL.Image.BICUBIC"}}}, "AutoImageProcessor", image),
+            "image_processor": {"class": "ViTImageProcessor", "options": {  # as ImagePreview's form edits them
+                "size": {"height": 32, "width": 32}, "resample": "PIL.Image.BICUBIC", "image_mean": [0.1, 0.2, 0.3],
+                "image_std": [0.3, 0.3, 0.3]}}}, "AutoImageProcessor", image),
         "wav2vec2_ctc_processor": ({
             "model_type": "wav2vec2", "architecture": "Wav2Vec2ForCTC",
             "config": {**TEXT, "conv_dim": [8, 8], "conv_stride": [5, 4], "conv_kernel": [10, 8],
                        "num_conv_pos_embeddings": 8, "num_conv_pos_embedding_groups": 2},
             "tokenizer": {"vocab_file": str(vocab["ctc_vocab"])},
-            "feature_extractor": {"class": "Wav2Vec2FeatureExtractor", "options": {"return_attention_mask": True}},
+            "feature_extractor": {"class": "Wav2Vec2FeatureExtractor", "options": {"return_attention_mask": True,
+                                                                                   "do_normalize": False}},
             "processor": "Wav2Vec2Processor"}, "AutoProcessor",
             lambda p: p(audio=WAVE, sampling_rate=16000, text="THE CAT", return_tensors="pt")),
         "whisper_encoder_decoder": ({
@@ -219,6 +223,26 @@ def test_exported_processors_reload_to_the_same_outputs(roundtrip, name):
     for key in a:
         same = torch.equal(a[key], b[key]) if isinstance(a[key], torch.Tensor) else a[key] == b[key]
         assert same, key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_processor_option_is_read_back_from_both_folders(roundtrip, name):
+    """Identical outputs could hide an option both sides dropped: each option of the design (as the
+    preview forms set them: image_mean, do_normalize, padding_side, …) comes back from the folder."""
+    folder = ran(roundtrip, name)
+    spec = ready(roundtrip["table"][name][0])  # as the engine writes it (resample names become numbers)
+    for where in ("exported", "saved"):
+        for key, auto in (("image_processor", "AutoImageProcessor"), ("feature_extractor", "AutoFeatureExtractor")):
+            options = (getattr(spec, key) or {}).get("options", {})
+            if options:
+                settings = getattr(transformers, auto).from_pretrained(folder / where, local_files_only=True).to_dict()
+                for option, value in options.items():
+                    assert json.loads(json.dumps(settings[option])) == value, (where, key, option)
+        options = (spec.tokenizer or {}).get("options", {})
+        if options:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(folder / where, local_files_only=True)
+            for option, value in options.items():
+                assert getattr(tokenizer, option) == value, (where, option)
 
 
 @pytest.mark.parametrize("name", NAMES)
