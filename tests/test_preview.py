@@ -19,7 +19,7 @@ from composer.preview.audio import audio_preview, load_wav, sample_speech, sampl
 from composer.preview.forms import part_form
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.preview.processor import processor_preview
-from composer.preview.text import MAX_TEXT_CHARS, compare_backends, token_preview
+from composer.preview.text import MAX_DRAWN_CHARS, MAX_TEXT_CHARS, compare_backends, token_preview, visible
 from composer.preview.train import train_tokenizer
 
 TEXT = "Héllo   World! Tokenizers split\tcafé\nnewlines [MASK] and 日本語."
@@ -112,6 +112,12 @@ def test_a_megabyte_paste_is_cut_at_the_documented_limit(bert):
     assert time.perf_counter() - start < 10
     assert len(preview["text"]) == MAX_TEXT_CHARS
     assert "1,000,000 characters" in preview["warnings"][0] and "100,000" in preview["warnings"][0]
+    # the count covers the text; the spans the page draws, its first MAX_DRAWN_CHARS
+    assert preview["count"] == len(bert("word " * 20_000, verbose=False)["input_ids"]) == 20_002
+    assert preview["drawn_chars"] == MAX_DRAWN_CHARS - 1 and len(preview["tokens"]) == 1 + MAX_DRAWN_CHARS // 5
+    assert "".join(s["text"] for s in preview["segments"] if not s["special"]) == visible("word " * 2_000)[:-1]
+    assert preview["warnings"][-1] == ("tokens are drawn over the first 9,999 characters (2,001 of 20,002); "
+                                       "the count covers all 100,000")
 
 
 def test_pure_python_twin_compared_token_by_token(bert):

@@ -23,7 +23,7 @@ from composer import Spec, save, to_code
 from composer.api import ready
 from composer.preview.audio import sample_speech
 from composer.preview.image import sample_image
-from composer.preview.text import MAX_TEXT_CHARS
+from composer.preview.text import MAX_DRAWN_CHARS, MAX_TEXT_CHARS
 from widgets import AudioPreview, Composer, ImagePreview, ProcessorBuilder, TokenizerPreview
 from widgets.audio_preview import SAMPLES
 from widgets.image_preview import SAMPLE
@@ -414,6 +414,11 @@ def test_a_megabyte_paste_is_cut_at_the_documented_limit_quickly(vocab_files):
     assert len(p["text"]) == MAX_TEXT_CHARS
     assert p["warnings"][0] == f"the text is 1,032,000 characters; the preview shows its first {MAX_TEXT_CHARS:,}"
     assert widget.comparison["note"] == f"compared on the first {COMPARE_CHARS:,} characters"
+    # what goes to the page: every token counted, spans for the first MAX_DRAWN_CHARS only
+    assert p["count"] == len(widget._tokenizer(p["text"])["input_ids"]) > 29_000
+    assert all(t["start"] is None or t["start"] < MAX_DRAWN_CHARS for t in p["tokens"]) and len(p["tokens"]) < 3_000
+    assert p["warnings"][-1].startswith(f"tokens are drawn over the first {p['drawn_chars']:,} characters")
+    assert len(json.dumps(p)) < 1_000_000  # it was 4.5 MB with every token drawn
 
 
 # ----- a burst of changes, one recompute -------------------------------------------------------------

@@ -2,12 +2,15 @@
 and the two backends side by side.
 
 Everything returned is plain JSON. Long pastes are cut at ``MAX_TEXT_CHARS`` (documented, with a
-warning) so that a megabyte of text never freezes the kernel.
+warning) so that a megabyte of text never freezes the kernel, and tokens are placed over the first
+``MAX_DRAWN_CHARS`` only (the count covers the whole text), so the page never draws tens of
+thousands of spans on every keystroke.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import tempfile
 import time
@@ -18,6 +21,7 @@ from typing import Any
 from composer.preview._common import failed
 
 MAX_TEXT_CHARS = 100_000  # longer texts are cut here, with a warning
+MAX_DRAWN_CHARS = 10_000  # tokens and segments are sent for this much of a longer text, with a warning
 BATCH_CHARS = 200  # the batch view shows the text's first 200 characters and the first half of those
 VISIBLE = str.maketrans({" ": "·", "\t": "→", "\n": "↵\n", "\r": "␍", "\u00a0": "⍽", "\u200b": "␣"})
 SUBWORD_MARKS = ("##", "Ġ", "▁", "Ċ")
@@ -186,6 +190,7 @@ def token_preview(tokenizer, text: str, max_length: int | None = None, truncatio
     tokens, how = _tokens(tokenizer, text, encoding)
     full = len(tokenizer(text, verbose=False)["input_ids"]) if truncation else len(tokens)
     placed_ends = [t["end"] for t in tokens if t["end"] is not None]
+    drawn, drawn_chars = _drawn(tokens, len(text))
     if batch is None:
         head = text[:BATCH_CHARS].rsplit(" ", 1)[0] if len(text) > BATCH_CHARS else text
         batch = [head, head[: len(head) // 2]] if head.strip() else []
@@ -197,12 +202,25 @@ def token_preview(tokenizer, text: str, max_length: int | None = None, truncatio
         "count": len(tokens),
         "count_untruncated": full,
         "kept_chars": max(placed_ends, default=0) if full > len(tokens) else len(text),
-        "tokens": tokens,
-        "segments": _segments(text, tokens),
+        "tokens": drawn,
+        "segments": _segments(text[:drawn_chars], drawn),
+        "drawn_chars": drawn_chars,
         "vocab_size": len(tokenizer),
         "batch": batch_preview(tokenizer, batch, max_length, truncation, padding_side) if batch else None,
-        "warnings": _warnings(tokenizer, tokens, full, max_length, config, cut),
+        "warnings": _warnings(tokenizer, tokens, full, max_length, config, cut) + (
+            [] if len(drawn) == len(tokens) else
+            [f"tokens are drawn over the first {drawn_chars:,} characters ({len(drawn):,} of {len(tokens):,}); "
+             f"the count covers all {len(text):,}"]),
     }
+
+
+def _drawn(tokens: list[dict[str, Any]], length: int) -> tuple[list[dict[str, Any]], int]:
+    """The tokens to draw (those starting within MAX_DRAWN_CHARS, and the unplaced ones among them)
+    and how much of the text they cover."""
+    if length <= MAX_DRAWN_CHARS:
+        return tokens, length
+    drawn = list(itertools.takewhile(lambda t: t["start"] is None or t["start"] < MAX_DRAWN_CHARS, tokens))
+    return drawn, max((t["end"] for t in drawn if t["end"] is not None), default=0)
 
 
 def batch_preview(tokenizer, texts: list[str], max_length: int | None = None, truncation: bool = False,
