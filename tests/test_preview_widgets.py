@@ -131,7 +131,8 @@ def test_image_preview_starts_with_the_sample_photo_and_the_model_types_class():
     p = widget.view.preview
     assert widget.view.source == SAMPLE and widget.preview_error == ""
     assert (p["class"], p["original_size"], p["shape"]) == ("ViTImageProcessor", [512, 600], [1, 3, 224, 224])
-    assert all(isinstance(p[k], bytes) for k in ("original", "processed", "normalized"))
+    for k in ("original", "processed", "normalized"):  # small PNGs, not lists of floats
+        assert p[k][:4] == b"\x89PNG" and max(Image.open(io.BytesIO(p[k])).size) <= 256, k
     assert widget.spec.image_processor is None  # nothing chosen yet: the class's defaults are shown
 
 
@@ -246,6 +247,25 @@ def test_do_normalize_lands_in_the_spec_and_changes_the_waveform():
     assert raw["std"] == pytest.approx(widget.preview["input"]["std"], rel=1e-5)
     assert raw["envelope"] != normalized["envelope"]
     assert "do_normalize=False" in to_code(widget.spec)
+
+
+def test_whisper_log_mel_is_a_picture_that_follows_its_options():
+    from transformers import WhisperFeatureExtractor
+
+    widget = AudioPreview(spec={"model_type": "whisper"})
+    assert {"n_fft", "hop_length", "chunk_length", "feature_size"} <= {f["name"] for f in widget.form.fields}
+    f = widget.preview["features"]
+    assert (f["kind"], f["bins"], f["frames"]) == ("spectrogram", 80, 3000)
+    assert np.asarray(Image.open(io.BytesIO(f["png"]))).shape == (80, 1000, 3)  # 3,000 frames averaged to 1,000
+    front_end(widget.form, {"edit": {"feature_extractor.class": "WhisperFeatureExtractor",
+                                     "feature_extractor.options.chunk_length": 10}})
+    f = widget.preview["features"]
+    speech, rate = sample_speech()
+    by_hand = WhisperFeatureExtractor(chunk_length=10)(speech, sampling_rate=rate, return_tensors="np")
+    assert f["frames"] == 1000 and f["mean"] == pytest.approx(float(by_hand["input_features"].mean()), abs=1e-5)
+    assert np.asarray(Image.open(io.BytesIO(f["png"]))).shape == (80, 1000, 3)
+    rows = widget.preview["batch"]["rows"]  # the second clip is half as long: its mask, half as many ones
+    assert rows[0]["mask_ones"] == pytest.approx(2 * rows[1]["mask_ones"], abs=1)
 
 
 def test_tokenizer_options_land_in_the_spec_and_the_batch(minilm_dir):
