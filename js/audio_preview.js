@@ -4,18 +4,6 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
-
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));

@@ -4,18 +4,6 @@
 const DEBOUNCE_MS = 400;
 const TIMM = "timm:";
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
 /** "1, 2, -1" / "stage2 stage3" → a list (ints where they are ints); "" → null. */
 function parseList(text, ints) {
   const items = text.split(/[\s,[\]"']+/).filter(Boolean);

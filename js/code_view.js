@@ -4,11 +4,6 @@
 // extension (JupyterLab 4, Notebook 7) inserts the cell and sets `detail.handled` synchronously.
 // Anywhere else (VS Code, Colab, Voilà, no extension) the code goes to the clipboard instead.
 
-// Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too.
-const enterCommits = (input) => input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") input.dispatchEvent(new Event("change"));
-});
-
 const INSERT_EVENT = "composer:insert-cell";
 const INSERT_WAIT_MS = 300;
 
@@ -17,18 +12,6 @@ const KEYWORDS = new Set(("False None True and as assert async await break class
 const BUILTINS = new Set("print open len range dict list str int float bool tuple set".split(" "));
 // One regex, one alternative per token kind, tried in order at each position.
 const TOKEN = /(#[^\n]*)|((?:[rbuf]|rb|br)?(?:"""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))|(\b\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?\b)|([A-Za-z_]\w*)|([-+*/%=<>!&|^~@]+)/g;
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
 
 /** Python source → [kind, text] pairs; kind is null for plain text. A tiny tokenizer: enough for
  * the engine's generated code (imports, calls, keyword arguments, literals, comments). */

@@ -6,18 +6,6 @@ const GROUPS = ["sizes", "attention", "dropout", "embeddings", "other", "head"];
 const DEBOUNCE_MS = 400;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
-
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function getPath(data, path) {

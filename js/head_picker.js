@@ -4,18 +4,6 @@
 const DEBOUNCE_MS = 400;
 const HEAD_KEYS = /^config\.(num_labels|id2label|label2id|problem_type)$/;
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
 /** id2label as the form shows it: one label per line, in id order. */
 function labelsText(id2label) {
   if (!id2label) return "";

@@ -2,18 +2,6 @@
 // channel, as PNG bytes from Python (blob URLs here), with the tensor's shape and statistics.
 // Buttons send {action: "sample"}; an upload sends the file's bytes as a message buffer.
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
-
 const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
 
 export default {

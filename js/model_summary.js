@@ -4,18 +4,6 @@
 
 const OPEN_DEPTH = 2; // blocks open at first: the model, its parts and their parts
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
 const count = (n) => Number(n).toLocaleString("en-US");
 
 /** 66362880 → "66.4M" */

@@ -1,18 +1,6 @@
 // ModelTypePicker view: a search box over a list of every model type, grouped by modality.
 // Choosing a type sends {edit: {model_type}}; Python starts a fresh design of that type.
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
 export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;

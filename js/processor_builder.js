@@ -2,24 +2,7 @@
 // here), both halves previewed on one input, what the processor returns, the save → AutoProcessor round
 // trip, and Save. Sends {action: "build", processor, parts} and {action: "save", folder}.
 
-// Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too.
-const enterCommits = (input) => input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") input.dispatchEvent(new Event("change"));
-});
-
 const SVG = "http://www.w3.org/2000/svg";
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
 
 const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
 

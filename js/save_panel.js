@@ -1,18 +1,6 @@
 // SavePanel view: the checkpoint folder, overwrite, Save and Verify, a progress bar and the result.
 // The work runs in Python (a background thread); this view sends {action} and draws the traits.
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-")) el[key] = value;
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
 export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;

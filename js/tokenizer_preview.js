@@ -4,24 +4,7 @@
 // Python owns the design: this view sends {action: "load" | "train", …}, {edit}/{reset} of options,
 // uploads as message buffers, and sets the `text`, `max_length` and `truncation` traits.
 
-// Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too.
-const enterCommits = (input) => input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") input.dispatchEvent(new Event("change"));
-});
-
 const MODES = { train: "train on text", vocab_file: "vocab file", pretrained: "pretrained folder or hub id" };
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") el.className = value;
-    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
-    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 

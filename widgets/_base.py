@@ -17,6 +17,11 @@ from widgets._design import RESET, Design
 JS = Path(__file__).parent / "js"
 
 
+def view_module(name: str) -> str:
+    """A view's ES module: the DOM helpers every view shares (js/dom.js), then the view's own file."""
+    return (JS / "dom.js").read_text(encoding="utf-8") + "\n" + (JS / name).read_text(encoding="utf-8")
+
+
 class SpecTrait(traitlets.TraitType):
     """A validated composer Spec; accepts a Spec, a spec dict or a path, syncs as the spec's JSON."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import traitlets
 
 from composer.catalog import backbone_types, config_class, takes_backbone, timm_models
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
 
@@ -32,7 +32,7 @@ def stage_names(model_type: str) -> tuple[str, ...]:
 class BackbonePicker(DesignWidget):
     """The backbone of the design; its own config fields are on the ConfigForm."""
 
-    _esm = JS / "backbone_picker.js"
+    _esm = view_module("backbone_picker.js")
 
     # Backbones
     takes_backbone = traitlets.Bool(False).tag(sync=True)

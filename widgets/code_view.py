@@ -8,7 +8,7 @@ from typing import Any
 
 import traitlets
 
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
 
@@ -18,7 +18,7 @@ class CodeView(DesignWidget):
     "Insert as a new cell" asks the small JupyterLab extension shipped with the package (JupyterLab,
     Notebook 7); elsewhere the code goes to the clipboard instead."""
 
-    _esm = JS / "code_view.js"
+    _esm = view_module("code_view.js")
 
     # Code
     code = traitlets.Unicode("").tag(sync=True)

@@ -9,7 +9,7 @@ import traitlets
 
 from composer.catalog import backbone_types, config_class
 from composer.fields import class_fields
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
 # Not on this form: the backbone has its own picker, label2id follows id2label.
@@ -55,7 +55,7 @@ class ConfigForm(DesignWidget):
     highlighted with a reset, and a bad value is flagged at its field while the last valid design
     stays live."""
 
-    _esm = JS / "config_form.js"
+    _esm = view_module("config_form.js")
 
     # Form
     fields = traitlets.List(traitlets.Dict()).tag(sync=True)

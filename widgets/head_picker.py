@@ -10,7 +10,7 @@ import traitlets
 
 from composer.catalog import heads
 from composer.fields import config_fields
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
 # By transformers' task names (its AutoModelFor… mappings): heads that predict classes need labels;
@@ -28,7 +28,7 @@ def head_field_names(task: str) -> list[str]:
 class HeadPicker(DesignWidget):
     """Pick the head; the fields it reads (num_labels, id2label, problem_type) appear with it."""
 
-    _esm = JS / "head_picker.js"
+    _esm = view_module("head_picker.js")
 
     # Heads
     heads = traitlets.List(traitlets.Dict()).tag(sync=True)  # {name, task}; the base model first

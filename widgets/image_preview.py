@@ -12,7 +12,7 @@ import traitlets
 
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.spec import Spec
-from widgets._base import JS
+from widgets._base import view_module
 from widgets._preview import PreviewView, build_part
 from widgets.part_form import FormAndView, part_class
 
@@ -27,7 +27,7 @@ def _sample():
 class ImageView(PreviewView):
     """The preview half: one image through the design's image processor, redrawn on every option change."""
 
-    _esm = JS / "image_preview.js"
+    _esm = view_module("image_preview.js")
     key = "image_processor"
     by_path = ": preview.load_image(path)"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import traitlets
 
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
 
@@ -43,7 +43,7 @@ class ModelSummary(DesignWidget):
     """Built on the meta device from the last valid design and refreshed once per burst of edits, so a
     70B design answers at once and typing never waits on it."""
 
-    _esm = JS / "model_summary.js"
+    _esm = view_module("model_summary.js")
 
     # Summary
     summary = traitlets.Dict().tag(sync=True)  # architecture, total, trainable, embeddings, memory, tree

@@ -16,7 +16,7 @@ from composer.errors import SpecError
 from composer.preview.forms import default_class, known_classes, part_form
 from composer.processors import PART_KINDS
 from composer.spec import Spec
-from widgets._base import JS, DesignAPI, DesignWidget
+from widgets._base import DesignAPI, DesignWidget, view_module
 from widgets._design import Design
 from widgets._preview import CSS, PreviewView
 
@@ -36,7 +36,7 @@ class PartForm(DesignWidget):
     """The class by name and each of its options with the right control; an option set differently from
     the class default is highlighted with a reset, and a bad value is flagged at its option."""
 
-    _esm = JS / "part_form.js"
+    _esm = view_module("part_form.js")
     _css = CSS
 
     # Part

@@ -10,7 +10,7 @@ from typing import Any
 import traitlets
 
 from composer.errors import SpecError
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, view_module
 
 
 class SavePanel(DesignWidget):
@@ -18,7 +18,7 @@ class SavePanel(DesignWidget):
     with a progress bar, so the kernel keeps answering edits; from Python, ``save()`` and ``verify()``
     simply block and return."""
 
-    _esm = JS / "save_panel.js"
+    _esm = view_module("save_panel.js")
 
     # Target
     folder = traitlets.Unicode("checkpoint").tag(sync=True)

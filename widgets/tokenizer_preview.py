@@ -15,7 +15,7 @@ import traitlets
 from composer.preview.forms import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
 from composer.spec import Spec
-from widgets._base import JS
+from widgets._base import view_module
 from widgets._design import Design
 from widgets._preview import Coalesce, PreviewView, build_part, one_line, save_upload
 
@@ -65,7 +65,7 @@ class TokenizerPreview(PreviewView):
     ``.spec`` returns it (its ``tokenizer`` section is what this edits; a trained one is
     ``tokenizer.class`` + ``tokenizer.train``); set ``.text`` to preview other text."""
 
-    _esm = JS / "tokenizer_preview.js"
+    _esm = view_module("tokenizer_preview.js")
     key = "tokenizer"
     by_path = ': preview.load("vocab_file", path) or preview.train(files=[path])'
 

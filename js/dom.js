@@ -1,0 +1,22 @@
+// Shared by every view: widgets/_base.py puts this file before each view's own module (anywidget
+// loads a view as one module from a blob, where a relative import cannot resolve).
+
+/** An element with its properties (or attributes, for names with a dash) and children. */
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.className = value;
+    else if (key in el && !key.includes("-") && key !== "list") el[key] = value; // list: read-only property
+    else if (value !== false) el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children.filter((c) => c !== null && c !== undefined));
+  return el;
+}
+
+/** Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too. */
+function enterCommits(input) {
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") input.dispatchEvent(new Event("change"));
+  });
+}
