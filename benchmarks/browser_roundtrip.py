@@ -20,7 +20,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from harness import Lab, chromium, jupyterlab  # noqa: E402
+from harness import Lab, chromium, jupyter  # noqa: E402
 
 EDITS, RENDERS = 15, 5
 TOTAL = '[aria-label="total parameters"]'
@@ -91,7 +91,7 @@ def main() -> None:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
         nbformat.write(nb, tmp / "notebooks" / "bench.ipynb")
         (tmp / "lab").mkdir()
-        with jupyterlab(tmp / "notebooks", tmp / "lab") as server, chromium(tmp / "profile") as context:
+        with jupyter(tmp / "notebooks", tmp / "lab") as server, chromium(tmp / "profile") as context:
             lab = Lab(context.pages[0], *server)
             lab.open("bench.ipynb")
             lab.run_all()

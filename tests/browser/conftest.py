@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Lab, chromium, jupyterlab
+from harness import Lab, chromium, jupyter
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent / "artifacts"
@@ -15,14 +15,20 @@ ARTIFACTS = HERE.parent / "artifacts"
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
-    with jupyterlab(HERE / "notebooks", tmp_path_factory.mktemp("jupyterlab")) as server:
+    with jupyter(HERE / "notebooks", tmp_path_factory.mktemp("jupyterlab")) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def lab_session(lab_server, tmp_path_factory):
+def browser(tmp_path_factory):
+    """One headless Chromium for the session (Playwright's sync API allows one instance per thread)."""
     with chromium(tmp_path_factory.mktemp("chromium")) as context:
-        yield Lab(context.pages[0] if context.pages else context.new_page(), *lab_server)
+        yield context
+
+
+@pytest.fixture(scope="session")
+def lab_session(lab_server, browser):
+    yield Lab(browser.pages[0] if browser.pages else browser.new_page(), *lab_server)
 
 
 @pytest.fixture

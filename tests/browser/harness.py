@@ -39,32 +39,38 @@ def _write_settings(settings: Path) -> None:
     path.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
+# Per app: the flags that keep it offline and quiet, and (tests only) expose window.jupyterapp so a
+# test can run commands; product code never relies on it.
+APP_FLAGS = {
+    "jupyterlab": ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                   "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True"],
+    "notebook": ["--JupyterNotebookApp.expose_app_in_browser=True"],  # Notebook 7, on JupyterLab's components
+}
+
+
 @contextmanager
-def jupyterlab(notebooks: Path, tmp: Path):
-    """Start JupyterLab on a copy of `notebooks` with isolated config; yield (base url, token)."""
+def jupyter(notebooks: Path, tmp: Path, app: str = "jupyterlab"):
+    """Start JupyterLab (or Notebook 7: ``app="notebook"``) on a copy of `notebooks` with isolated
+    config; yield (base url, token)."""
     root = tmp / "root"
     shutil.copytree(notebooks, root)
     dirs = {name: tmp / name for name in ("config", "runtime", "settings", "workspaces")}
     for path in dirs.values():
         path.mkdir()
-    _write_settings(dirs["settings"])
+    _write_settings(dirs["settings"])  # Notebook 7 reads the same user settings
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_CONFIG_DIR": str(dirs["config"]),
            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"])}
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+    cmd = [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly",
-           # Tests only: window.jupyterapp lets a test run commands; product code never relies on it.
-           "--LabApp.expose_app_in_browser=True"]
-    log = (tmp / "jupyterlab.log").open("wb")
+           f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *APP_FLAGS[app]]
+    log = (tmp / f"{app}.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(proc, f"{url}/api/status?token={token}", tmp / "jupyterlab.log")
+        _wait_ready(proc, f"{url}/api/status?token={token}", tmp / f"{app}.log")
         yield url, token
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # SIGINT would ask "Shutdown? (y/[n])"
