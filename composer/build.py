@@ -7,7 +7,7 @@ from collections import OrderedDict
 from typing import Any
 
 from composer import catalog, processors
-from composer.errors import SpecError
+from composer.errors import SpecError, one_line
 from composer.fields import config_fields
 from composer.plan import Expr, Ref, Step
 from composer.spec import Spec
@@ -121,8 +121,7 @@ def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any
 def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
     from composer.validation import field_in_message
 
-    message = str(err).strip().splitlines()
-    text = " ".join(line.strip() for line in message if line.strip()) or type(err).__name__
+    text = one_line(err)
     if isinstance(err, ImportError):  # transformers' requires_backends: an optional package is missing
         return SpecError("architecture", text)
     if not spec.config and not spec.backbone and spec.pretrained is None:
@@ -217,7 +216,7 @@ def build_processors(spec: Spec) -> dict[str, Any]:
             raise
         except Exception as err:
             where = processors.error_field(spec, step.target, err)
-            raise SpecError(where, " ".join(str(err).split()) or type(err).__name__) from None
+            raise SpecError(where, one_line(err)) from None
     if "tokenizer" in names:
         processors.check_tokenizer(spec, names["tokenizer"])
     return {k: names[k] for k in ("tokenizer", "image_processor", "feature_extractor", "processor") if k in names}

@@ -16,3 +16,11 @@ class SpecError(ValueError):
 
 class ComposerWarning(UserWarning):
     """A value was corrected (e.g. a 5.x silent trap); the message says what and why."""
+
+
+def one_line(err: Exception) -> str:
+    """An exception from transformers as one line: its message (a KeyError's without the quotes that
+    str() adds), else its type's name."""
+    text = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str) \
+        else str(err)
+    return " ".join(text.split()) or type(err).__name__

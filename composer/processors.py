@@ -8,6 +8,7 @@ exists, an option name transformers stores and never uses, a trained vocabulary 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -143,6 +144,18 @@ def _vocab_kwargs(cls) -> tuple[str, str]:
     return "vocab", "merges"
 
 
+@functools.lru_cache(maxsize=16)
+def _json_problem(path: str, mtime: int) -> str | None:
+    """Why the file is not a JSON object, or None (cached per version of the file: checked per edit)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text"
+    except json.JSONDecodeError as err:
+        return f"{err.msg} at line {err.lineno}, column {err.colno}"
+    return None if isinstance(data, dict) else f"it holds a JSON {type(data).__name__}, not an object"
+
+
 def init_defaults(cls) -> dict[str, Any]:
     """Named ``__init__`` parameters along the class hierarchy, with the default the most derived
     class gives (subclasses pass **kwargs upwards, so all of them are accepted)."""
@@ -237,6 +250,12 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
         if "merges_file" in tok and merges_arg not in params:
             raise SpecError("tokenizer.merges_file", f"{cls.__name__} takes no merges file (it is not a BPE "
                             "tokenizer)")
+        if getattr(cls, "vocab_files_names", {}).get("vocab_file", "").endswith(".json"):
+            path = Path(out["vocab_file"])
+            problem = _json_problem(str(path), path.stat().st_mtime_ns)
+            if problem:
+                raise SpecError("tokenizer.vocab_file", f"{cls.__name__} reads a JSON vocabulary "
+                                f'({{"token": id, ...}}); {path.name} is not one: {problem}')
     if "train" in tok:
         if _is_python_backend(cls):
             raise SpecError("tokenizer.train", f"{cls.__name__} is pure Python; training needs a "

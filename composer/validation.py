@@ -17,6 +17,10 @@ from composer.fields import canonical_name, check_value, class_fields
 from composer.spec import Spec
 
 
+# The guide's backbone arguments: each has transformers load a checkpoint or timm weights by name.
+HUB_BACKBONE_KEYS = {"backbone", "use_timm_backbone", "use_pretrained_backbone", "backbone_kwargs"}
+
+
 def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults: bool) -> dict[str, Any]:
     by_name = {f.name: f for f in class_fields(cls)}
     attribute_map = getattr(cls, "attribute_map", {})
@@ -25,6 +29,9 @@ def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults:
         name = attribute_map.get(key, key)
         spot = f"{where}.{key}"
         f = by_name.get(name)
+        if name in HUB_BACKBONE_KEYS and "backbone_config" in by_name:
+            raise SpecError(spot, f"{key!r} makes transformers fetch the backbone from the hub; set it with the "
+                            'spec\'s "backbone" key: {"model_type": "resnet", "config": {...}} or {"timm": "resnet50"}')
         if f is None:
             close = difflib.get_close_matches(key, [*by_name, *attribute_map], n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m composer fields`"

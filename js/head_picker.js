@@ -118,7 +118,7 @@ export default {
 
     select.addEventListener("change", () => {
       const b = base();
-      send({ edit: { architecture: b && select.value === b.name ? null : select.value } });
+      send({ action: "choose", architecture: b && select.value === b.name ? null : select.value });
     });
     model.on("change:heads", () => { buildHeads(); update(); });
     model.on("change:head_fields", () => { buildFields(); update(); });

@@ -124,6 +124,13 @@ def test_ctc_vocab_json(vocab_files):
     assert tok.decode(ids) == "THE CAT"
 
 
+def test_a_ctc_vocabulary_that_is_not_json_is_refused_at_its_field(vocab_files):
+    # The guide writes a vocab.txt; Wav2Vec2CTCTokenizer reads JSON and would fail only when built.
+    err = field_error({"model_type": "wav2vec2", "tokenizer": {"vocab_file": str(vocab_files["wordpiece"])}})
+    assert err.field == "tokenizer.vocab_file"
+    assert "Wav2Vec2CTCTokenizer reads a JSON vocabulary" in err.message and "vocab.txt is not one: Expecting value at line 1" in err.message
+
+
 def test_pretrained_folder_matches_autotokenizer(minilm_dir):
     reference = transformers.AutoTokenizer.from_pretrained(minilm_dir)(SENTENCE)["input_ids"]
     fast = built({"model_type": "bert", "tokenizer": {"pretrained": str(minilm_dir)}})["tokenizer"]

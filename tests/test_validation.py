@@ -82,6 +82,13 @@ def test_backbone_config_cannot_hide_in_config():
                     ).startswith("config.backbone_config: set the backbone with the spec's \"backbone\" key")
 
 
+@pytest.mark.parametrize("key,value", [("backbone", "microsoft/resnet-50"), ("use_timm_backbone", True)])
+def test_the_guides_hub_backbone_arguments_point_to_the_backbone_key(key, value):
+    assert error_of({"model_type": "maskformer", "config": {key: value}}).startswith(
+        f"config.{key}: {key!r} makes transformers fetch the backbone from the hub; set it with the spec's "
+        '"backbone" key')
+
+
 def test_unknown_timm_model():
     assert error_of({"model_type": "maskformer", "backbone": {"timm": "resnet9000"}}).startswith(
         "backbone.timm: 'resnet9000' is not a timm model")
@@ -118,3 +125,9 @@ def test_grouped_query_heads_must_divide():
 
 def test_unnamed_cause_falls_back_to_the_edited_field():
     assert error_of({"model_type": "gpt2", "config": {"n_embd": 100}}).startswith("config.n_embd: ")
+
+
+def test_an_unknown_activation_reads_as_a_sentence_with_the_choices():
+    # transformers raises KeyError, whose str() wraps the message in quotes
+    assert error_of({"model_type": "distilbert", "config": {"activation": "relu6x"}}).startswith(
+        "config.activation: function relu6x not found in ACT2FN mapping ['gelu'")

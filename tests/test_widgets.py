@@ -218,6 +218,17 @@ def test_head_change_updates_the_summary_and_shows_its_fields():
     assert composer.model_summary.summary["total"] == summary["total"] + 32 + 1  # one more output row
 
 
+def test_a_labelled_classifier_becomes_question_answering_in_one_pick():
+    composer = Composer(spec={**TINY, "architecture": "DistilBertForSequenceClassification",
+                              "config": {**TINY["config"], "num_labels": 3, "problem_type": "regression"}})
+    front_end(composer.head_picker, {"action": "choose", "architecture": "DistilBertForQuestionAnswering"})
+    composer.flush()
+    assert composer.errors == {}  # QA needs 2 labels: the classifier's 3 left with its head
+    assert composer.spec.architecture == "DistilBertForQuestionAnswering"
+    assert "num_labels" not in composer.spec.config and "problem_type" not in composer.spec.config
+    assert composer.head_picker.head_fields == []
+
+
 def test_backbone_picker_offers_transformers_and_timm_backbones():
     picker = BackbonePicker(spec=EXAMPLES / "maskformer_resnet.json")
     assert picker.takes_backbone

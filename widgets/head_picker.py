@@ -11,13 +11,14 @@ import traitlets
 from composer.catalog import heads
 from composer.fields import config_fields
 from widgets._base import DesignWidget, view_module
-from widgets._design import Design
+from widgets._design import RESET, Design
 
 # By transformers' task names (its AutoModelFor… mappings): heads that predict classes need labels;
 # those whose loss is picked by problem_type (regression / single- / multi-label) also get that.
 LABELLED = re.compile(r"^(?!zero-shot).*(classification|detection|segmentation|xvector)")
 PROBLEM_TYPED = {"sequence-classification", "image-classification", "audio-classification",
                  "video-classification"}
+HEAD_FIELDS = ("num_labels", "id2label", "label2id", "problem_type")
 
 
 def head_field_names(task: str) -> list[str]:
@@ -44,3 +45,15 @@ class HeadPicker(DesignWidget):
             "heads": [{"name": h.name, "task": h.task} for h in options],
             "head_fields": [by_name[n].to_dict() for n in head_field_names(task) if n in by_name],
         }
+
+    def choose(self, architecture: str | None) -> None:
+        """Pick the head (None: the base model). Head fields the new head does not read leave the design
+        with it: a 3-label classifier becomes a question-answering model (which needs 2) in one step."""
+        task = next((h.task for h in heads(self._design.model_type) if h.name == architecture), "base")
+        config = self._design.draft.get("config", {})
+        stale = [n for n in HEAD_FIELDS if n in config and n not in head_field_names(task)]
+        self._design.edits({"architecture": architecture, **{f"config.{n}": RESET for n in stale}})
+
+    def _action(self, name: str, content: dict[str, Any]) -> None:
+        if name == "choose":
+            self.choose(content.get("architecture"))
