@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml labextension/package.json labextension/static/remoteEnt
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# Jupyter refuses to run as root unless told (containers, workshop VMs): tell it only then.
 lab: $(STAMP)
-	HF_HUB_OFFLINE=1 $(VENV)/bin/jupyter lab notebooks/composer.ipynb
+	HF_HUB_OFFLINE=1 $(VENV)/bin/jupyter lab notebooks/composer.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
