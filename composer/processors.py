@@ -275,6 +275,8 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
         _check_option_types(checked, options, "tokenizer")
     if "train" in tok:
         _check_trainable(cls, options)
+    if not options:
+        out.pop("options", None)  # {} is every default: the Spec says nothing
     return out
 
 
@@ -442,7 +444,7 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
             ComposerWarning,
             stacklevel=2,
         )
-    return {"class": part["class"], "options": options}
+    return {"class": part["class"], **({"options": options} if options else {})}  # no options: no key
 
 
 def part_steps(spec: Spec, key: str) -> list[Step]:

@@ -333,3 +333,11 @@ def test_saved_processors_reload_with_auto_classes_and_agree(vocab_files, tmp_pa
     reloaded = getattr(transformers, auto).from_pretrained(folder, local_files_only=True)
     assert type(reloaded) is type(main)
     assert_same(use(main), use(reloaded))
+
+
+def test_empty_options_leave_the_spec(vocab_files):
+    # A form whose last option was reset sends {}: every default, so nothing to say in the Spec or code.
+    spec = ready({"model_type": "vit", "image_processor": {"class": "ViTImageProcessor", "options": {}},
+                  "tokenizer": {"class": "BertTokenizer", "vocab_file": str(vocab_files["wordpiece"]), "options": {}}})
+    assert spec.image_processor == {"class": "ViTImageProcessor"}
+    assert "options" not in spec.tokenizer
