@@ -13,7 +13,7 @@ import math
 import re
 import types
 import typing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from composer.errors import SpecError

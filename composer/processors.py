@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from composer.errors import ComposerWarning, SpecError
+from composer.errors import ComposerWarning, SpecError, one_line
 from composer.plan import Expr, Ref, Step
 from composer.spec import Spec
 
@@ -45,10 +45,6 @@ def transformers_class(name: str, base: str, where: str, example: str):
     if not isinstance(cls, type) or base not in {k.__name__ for k in cls.__mro__}:
         raise SpecError(where, f"{name!r} is not a {base} class; e.g. {example}")
     return cls
-
-
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _named_option(message: str, options: dict[str, Any], prefix: str) -> str:
@@ -211,7 +207,7 @@ def _check_trainable(cls, options: dict[str, Any]) -> None:
     try:
         model = type(cls(**options).backend_tokenizer.model).__name__
     except Exception as err:
-        raise SpecError("tokenizer.class", f"{cls.__name__} cannot be trained from scratch: {_one_line(err)}") from None
+        raise SpecError("tokenizer.class", f"{cls.__name__} cannot be trained from scratch: {one_line(err)}") from None
     if model in ("WordPiece", "Unigram"):
         warnings.warn(
             f"tokenizer.train: training a {model} tokenizer ({cls.__name__}) is not reproducible in tokenizers: "
@@ -390,7 +386,7 @@ def _probe(cls, options: dict[str, Any], key: str) -> str | None:
         else:
             part(np.zeros(1600, dtype=np.float32), sampling_rate=getattr(part, "sampling_rate", 16000))
     except Exception as err:
-        return _one_line(err)
+        return one_line(err)
     return None
 
 
@@ -498,7 +494,7 @@ def steps(spec: Spec) -> list[Step]:
 
 def error_field(spec: Spec, target: str, err: Exception) -> str:
     """The Spec field a failed preprocessing step is about (a tokenizer file, an option, …)."""
-    text = _one_line(err)
+    text = one_line(err)
     if target in ("tokenizer", "base_tokenizer"):
         tok = spec.tokenizer
         named = _named_option(text, tok.get("options", {}), "tokenizer")

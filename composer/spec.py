@@ -23,12 +23,6 @@ BACKBONE_KEYS = {"model_type", "config", "timm", "pretrained", "out_features", "
 PROCESSOR_PART_KEYS = {"class", "options"}
 
 
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "bool", int: "int", float: "float"}.get(
-        type(value), type(value).__name__
-    )
-
-
 def _expect(value: Any, kinds: tuple, where: str, what: str) -> None:
     # bool is an int in Python; a JSON true is never a valid integer here.
     if isinstance(value, bool) and bool not in kinds:

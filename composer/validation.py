@@ -13,7 +13,7 @@ from typing import Any
 
 from composer import catalog
 from composer.errors import SpecError
-from composer.fields import canonical_name, check_value, class_fields
+from composer.fields import check_value, class_fields
 from composer.spec import Spec
 
 
