@@ -221,3 +221,10 @@ def test_build_a_processor_save_it_and_reload_it(lab, previews):
     lab.command("notebook:run-cell")
     expect(lab.cells().nth(CHECK).locator(".jp-OutputArea-output")).to_have_text(
         re.compile(r"^Wav2Vec2Processor Wav2Vec2CTCTokenizer \[7, 5, 6\]\s*$"), timeout=60_000)
+
+
+def test_screenshots_of_the_previews_in_light_and_dark_theme(lab, previews, artifacts):
+    for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+        lab.set_theme(theme)
+        for cell, part in ((TOKENIZER, "tokenizer"), (IMAGE, "image"), (AUDIO, "audio"), (PROCESSOR, "processor")):
+            lab.screenshot(output(lab, cell), artifacts / f"preview-{part}-{name}.png")
