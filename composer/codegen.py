@@ -29,13 +29,23 @@ def literal(value: Any, indent: int = 0) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as a literal")
 
 
+def _note(key: str, value: Any) -> str:
+    """A comment saying what a bare number stands for: ``resample=4`` is PIL's BOX filter."""
+    if key == "resample" and isinstance(value, int) and not isinstance(value, bool):
+        from PIL import Image
+
+        return f"  # PIL.Image.Resampling.{Image.Resampling(value).name}"
+    return ""
+
+
 def _call(step: Step) -> str:
-    parts = [literal(a) for a in step.args] + [f"{k}={literal(v)}" for k, v in step.kwargs.items()]
-    one_line = f"{step.callee}({', '.join(parts)})"
+    parts = [(literal(a), "") for a in step.args] + \
+        [(f"{k}={literal(v)}", _note(k, v)) for k, v in step.kwargs.items()]
+    one_line = f"{step.callee}({', '.join(p for p, _ in parts)})"
     lhs = f"{step.target} = " if step.target else ""
-    if len(lhs + one_line) <= 100 and len(step.kwargs) <= 1:
+    if len(lhs + one_line) <= 100 and len(step.kwargs) <= 1 and not any(n for _, n in parts):
         return lhs + one_line
-    body = "".join(f"    {p},\n" for p in parts)
+    body = "".join(f"    {p},{n}\n" for p, n in parts)
     return f"{lhs}{step.callee}(\n{body})"
 
 

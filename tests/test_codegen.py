@@ -52,3 +52,9 @@ def test_config_holds_only_non_default_values():
 
 def test_without_output_dir_nothing_is_saved():
     assert "save_pretrained" not in to_code({"model_type": "distilbert"}, output_dir=None)
+
+
+def test_a_resample_number_says_which_filter_it_is():
+    code = to_code({"model_type": "vit", "image_processor": {"class": "ViTImageProcessorPil",
+                                                            "options": {"resample": 4}}})
+    assert "    resample=4,  # PIL.Image.Resampling.BOX\n" in code
