@@ -155,7 +155,11 @@ export default {
         const trip = p.round_trip;
         body.replaceChildren(
           h("div", {}, h("b", {}, p.class), ` combines ${Object.entries(p.parts).map(([k, v]) => `${k}: ${v}`).join(", ")}`),
-          ...Object.entries(p.halves).map(([name, half_]) => half(name, half_)),
+          ...Object.entries(p.halves).map(([name, half_]) => {
+            const el = half(name, half_); // its warnings below it: a CTC vocabulary that misses lowercase, …
+            el.append(...(half_.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
+            return el;
+          }),
           h("h4", {}, "What the processor returns"),
           h("table", { class: "tc-table", "aria-label": "processor outputs" },
             h("tbody", {}, ...Object.entries(p.outputs).map(([k, v]) =>

@@ -210,6 +210,8 @@ def test_build_a_processor_save_it_and_reload_it(lab, previews):
         "gives back Wav2Vec2Processor with identical outputs", timeout=60_000)
     expect(widget.get_by_role("img", name="features")).to_be_visible()
     expect(widget.get_by_label("token count")).to_have_text(re.compile(r"^\d+$"))
+    # The sample sentence is mixed case; this CTC vocabulary is upper case only: said under the tokens.
+    expect(widget.get_by_role("alert").filter(has_text="the vocabulary does not cover this text")).to_be_visible()
 
     widget.get_by_label("folder", exact=True).fill("w2v2_processor")
     widget.get_by_role("button", name="Save").click()
