@@ -511,6 +511,25 @@ def test_refresh_gives_the_new_preview_at_once_and_nothing_runs_twice():
     assert widget.spec.image_processor["options"]["image_mean"] == MEAN
 
 
+def test_inputs_loaded_while_a_redraw_is_pending_are_each_shown():
+    """Two loads between redraws: the second input may take the address the shown one freed, so the
+    view counts loads instead of comparing id()s (which showed the first clip under the third's name)."""
+    audio, image = AudioPreview(spec={"model_type": "wav2vec2"}).view, ImagePreview(spec=VIT).view
+
+    async def load_twice_after_a_redraw():
+        audio.load_audio(np.zeros(16000, np.float32), sampling_rate=16000, name="a")
+        image.load_image(Image.new("RGB", (20, 30)), name="a")
+        await asyncio.sleep(0.4)
+        for n in (8000, 4000):
+            audio.load_audio(np.zeros(n, np.float32), sampling_rate=16000, name=f"{n}")
+            image.load_image(Image.new("RGB", (n // 100, 30)), name=f"{n}")
+        await asyncio.sleep(0.4)
+
+    asyncio.run(load_twice_after_a_redraw())
+    assert audio.preview["input"]["samples"] == 4000 and image.preview["original_size"] == [40, 30]
+    assert audio.source == image.source == "4000"
+
+
 # ----- uploads and bad input: a message that names the file, the last preview stays -------------------------
 
 

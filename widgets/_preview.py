@@ -162,11 +162,8 @@ class PreviewView(DesignWidget):
         super()._sync(design)
         self.request()
 
-    def request(self, force: bool = False) -> None:
-        """Recompute soon if anything the preview depends on changed (``force``: even if nothing did,
-        e.g. to clear the message a refused upload left)."""
-        if force:
-            self._shown = None
+    def request(self) -> None:
+        """Recompute soon if anything the preview depends on changed."""
         if self._inputs() != self._shown:
             self._refresh()
 

@@ -35,6 +35,7 @@ class AudioView(PreviewView):
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
         self._clip = (*sample_speech(), [])  # (waveform, sampling rate, notes from reading it)
+        self._loads = 0  # counts clips loaded: a new clip may reuse a freed one's id(), never its number
         super().__init__(spec, **kwargs)
 
     def load_audio(self, audio: Any, sampling_rate: int | None = None, name: str | None = None) -> None:
@@ -46,6 +47,7 @@ class AudioView(PreviewView):
             self._clip = (audio, int(sampling_rate), [])
         else:
             self._clip = load_wav(audio, name=name)
+        self._loads += 1
         self.source = name or (Path(audio).name if isinstance(audio, (str, Path)) else "your clip")
         self.request()
 
@@ -53,8 +55,9 @@ class AudioView(PreviewView):
         if name not in SAMPLES:
             raise PreviewError(f"no sample {name!r}; choose {' or '.join(SAMPLES)}")
         self._clip = (*(sample_speech() if name == "speech" else sample_tone()), [])
+        self._loads += 1
         self.source = SAMPLES[name]
-        self.request(force=True)
+        self.request()
 
     def upload(self, kind: str, name: str, data: bytes) -> None:
         self.load_audio(data, name=name)
@@ -68,7 +71,7 @@ class AudioView(PreviewView):
         self.request()
 
     def _inputs(self) -> Any:
-        return (*super()._inputs(), id(self._clip), self.resample)
+        return (*super()._inputs(), self._loads, self.resample)
 
     def _compute(self) -> dict[str, Any]:
         design = self._design

@@ -36,18 +36,21 @@ class ImageView(PreviewView):
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
         self._image, self._notes = None, []  # None: the sample photo
+        self._loads = 0  # counts images loaded: a new image may reuse a freed one's id(), never its number
         super().__init__(spec, **kwargs)
 
     def load_image(self, image: Any, name: str | None = None) -> None:
         """Preview ``image`` (a path, bytes or PIL image). A file that cannot be shown raises
         PreviewError with the reason; the previous image stays."""
         self._image, self._notes = load_image(image, name=name)
+        self._loads += 1
         self.source = name or (Path(image).name if isinstance(image, (str, Path)) else "your image")
         self.request()
 
     def use_sample(self) -> None:
         self._image, self._notes, self.source = None, [], SAMPLE
-        self.request(force=True)
+        self._loads += 1
+        self.request()
 
     def upload(self, kind: str, name: str, data: bytes) -> None:
         self.load_image(data, name)
@@ -57,7 +60,7 @@ class ImageView(PreviewView):
             self.use_sample()
 
     def _inputs(self) -> Any:
-        return (*super()._inputs(), id(self._image))
+        return (*super()._inputs(), self._loads)
 
     def _compute(self) -> dict[str, Any]:
         design = self._design
