@@ -424,6 +424,20 @@ def test_the_two_backends_side_by_side(vocab_files):
     assert widget.comparison["available"] is False and "no pure-Python twin" in widget.comparison["reason"]
 
 
+def test_a_text_the_tokenizer_fails_on_leaves_no_comparison_of_the_last_text(tmp_path):
+    vocab = tmp_path / "vocab.txt"  # no [UNK]: a word outside it fails in the tokenizer
+    vocab.write_text("\n".join(["[PAD]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]), encoding="utf-8")
+    widget = TokenizerPreview(spec={"model_type": "bert", "tokenizer": {"vocab_file": str(vocab)}}, text="hello world")
+    widget._compare.flush()
+    assert [t["token"] for t in widget.comparison["fast"]["tokens"]] == ["[CLS]", "hello", "world", "[SEP]"]
+
+    widget.text = "zebra"
+    widget.refresh()
+    widget._compare.flush()
+    assert "failed on this text" in widget.preview_error
+    assert widget.comparison["available"] is False and "[UNK]" in widget.comparison["reason"]
+
+
 def test_a_megabyte_paste_is_cut_at_the_documented_limit_quickly(vocab_files):
     widget = TokenizerPreview(spec=wordpiece(vocab_files))
     start = time.perf_counter()

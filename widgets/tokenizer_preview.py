@@ -117,17 +117,19 @@ class TokenizerPreview(PreviewView):
     def _compute(self) -> dict[str, Any]:
         section = self.section()
         self._tokenizer = None
-        if not section:
-            self.comparison = {}
-            return {}
-        tokenizer, notes = build_part(self._design.model_type, "tokenizer", section)
-        self._tokenizer = tokenizer
-        self.class_options = self._offered(self._design, self.default_class)
-        truncation = self.truncation if self.max_length is not None else None
-        result = token_preview(tokenizer, self.text, self.max_length, truncation, config=_config(self._inputs()[2]))
-        result["warnings"] = [*notes, *result["warnings"]]
-        self._compare()
-        return result
+        try:
+            if not section:
+                return {}
+            tokenizer, notes = build_part(self._design.model_type, "tokenizer", section)
+            self._tokenizer = tokenizer
+            self.class_options = self._offered(self._design, self.default_class)
+            truncation = self.truncation if self.max_length is not None else None
+            result = token_preview(tokenizer, self.text, self.max_length, truncation,
+                                   config=_config(self._inputs()[2]))
+            result["warnings"] = [*notes, *result["warnings"]]
+            return result
+        finally:  # also when this failed: the comparison follows the same text and tokenizer, or clears
+            self._compare()
 
     def _run_compare(self) -> None:
         tokenizer, text = self._tokenizer, self.text[:COMPARE_CHARS]
