@@ -28,6 +28,11 @@ export default {
     const trainText = h("textarea", { id: id("training text"), rows: 4, spellcheck: false,
       placeholder: "Text to train on, one example a line" });
     const trainFiles = h("div", { class: "tc-hint" });
+    let trainFileList = []; // what Train sends: the design's training files, or the one just uploaded
+    const showTrainFiles = (files) => {
+      trainFileList = files;
+      trainFiles.textContent = files.length ? `and ${files.join(", ")}` : "";
+    };
     const file = h("input", { type: "file", hidden: true, "aria-label": "tokenizer file" });
     let uploadKind = "train";
     const uploadTrain = h("button", { type: "button" }, "Upload");
@@ -145,7 +150,7 @@ export default {
         trainText.value = (sec.train.text || []).join("\n");
         vocabSize.value = sec.train.vocab_size ?? 1000;
         minFrequency.value = sec.train.min_frequency ?? 0;
-        trainFiles.textContent = (sec.train.files || []).length ? `and ${sec.train.files.join(", ")}` : "";
+        showTrainFiles(sec.train.files || []);
       }
       showMode();
     }
@@ -178,15 +183,14 @@ export default {
         merges_file: source === "vocab_file" ? mergesFile.value.trim() || null : null, options: chosenOptions() });
     });
     trainButton.addEventListener("click", () => {
-      const uploaded = model.get("uploaded").train;
       send({ action: "train", text: trainText.value, tokenizer_class: cls.value.trim() || "BertTokenizer",
         vocab_size: Number(vocabSize.value) || 1000, min_frequency: Number(minFrequency.value) || 0,
-        files: uploaded ? [uploaded] : [], options: chosenOptions() });
+        files: trainFileList, options: chosenOptions() });
     });
     model.on("change:uploaded", () => {
       const up = model.get("uploaded");
       if (up.vocab_file) vocabFile.value = up.vocab_file;
-      if (up.train) trainFiles.textContent = `and ${up.train}`;
+      if (up.train) showTrainFiles([up.train]);
     });
 
     // ----- typing -------------------------------------------------------------------------------

@@ -136,6 +136,24 @@ def test_training_a_tokenizer_on_typed_text(lab, previews):
     expect(widget.get_by_label("token count")).to_have_text("4")  # <s> the Ġcat </s>
 
 
+def test_retraining_on_a_long_text_kept_in_a_file(lab, previews):
+    widget = output(lab, TOKENIZER)
+    widget.get_by_label("source", exact=True).select_option("train")
+    widget.get_by_label("class", exact=True).fill("RobertaTokenizer")
+    widget.get_by_label("vocab_size", exact=True).fill("270")
+    widget.get_by_label("training text", exact=True).evaluate(  # fill() takes seconds per 10,000 characters
+        "(el, text) => { el.value = text; }", "the cat sat on the mat\nthe dog ran\n" * 3500)
+    widget.get_by_role("button", name="Train").click()
+    expect(widget.get_by_role("status", name="tokenizer status")).to_contain_text("is kept in")
+    expect(widget.get_by_role("heading", name=re.compile(r"RobertaTokenizer .* 270 tokens"))).to_be_visible()
+    expect(widget.get_by_label("training text", exact=True)).to_have_value("")  # the Spec holds the file
+    # A second Train with a new vocab_size trains on that file again (it sent no files and failed).
+    widget.get_by_label("vocab_size", exact=True).fill("275")
+    widget.get_by_role("button", name="Train").click()
+    expect(widget.get_by_role("heading", name=re.compile(r"RobertaTokenizer .* 275 tokens"))).to_be_visible()
+    expect(widget.get_by_role("alert").filter(has_text="tokenizer.train")).to_have_count(0)
+
+
 # ----- image -----------------------------------------------------------------------------------
 
 
