@@ -57,7 +57,8 @@ export default {
       return url;
     };
 
-    const sample = h("select", { id: `${uid}-sample` },
+    // A clip of the person's selects the hidden "" option, so choosing a sample again is a change.
+    const sample = h("select", { id: `${uid}-sample` }, h("option", { value: "", hidden: true }, "your clip"),
       h("option", { value: "speech" }, "speech"), h("option", { value: "tone" }, "tone"));
     const file = h("input", { type: "file", accept: ".wav,audio/wav,audio/x-wav", hidden: true, "aria-label": "WAV file" });
     const upload = h("button", { type: "button" }, "Upload");
@@ -160,6 +161,9 @@ export default {
     model.on("change:preview_error", update);
     model.on("change:source", update);
     model.on("change:resample", update);
+    const showSample = () => { sample.value = model.get("sample"); };
+    model.on("change:sample", showSample);
+    showSample();
     update();
     return () => urls.forEach((url) => URL.revokeObjectURL(url));
   },

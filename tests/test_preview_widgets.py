@@ -581,7 +581,7 @@ def test_audio_uploads_good_corrupt_and_at_the_wrong_rate():
     view = widget.view
     front_end(view, {"upload": "audio", "name": "tone.wav"}, wav_file(1.5, 16000))
     p = view.refresh()
-    assert (view.source, p["input"]["samples"], view.preview_error) == ("tone.wav", 24000, "")
+    assert (view.source, view.sample, p["input"]["samples"], view.preview_error) == ("tone.wav", "", 24000, "")
 
     front_end(view, {"upload": "audio", "name": "broken.wav"}, b"RIFF\x10\x00\x00\x00WAVEfmt \x99\x99")
     assert view.preview_error.startswith("broken.wav is a damaged or unsupported WAV file")
@@ -600,7 +600,7 @@ def test_audio_uploads_good_corrupt_and_at_the_wrong_rate():
     assert "resampled from 8000 Hz to 16000 Hz" in " ".join(p["warnings"])
 
     front_end(view, {"action": "sample", "sample": "tone"})
-    assert view.source == SAMPLES["tone"] and view.refresh()["input"]["seconds"] == 2.0
+    assert view.source == SAMPLES["tone"] and view.sample == "tone" and view.refresh()["input"]["seconds"] == 2.0
 
 
 def test_two_hour_wavs_are_cut_to_a_minute_or_refused_quickly(tmp_path):

@@ -31,6 +31,7 @@ class AudioView(PreviewView):
 
     # Input
     source = traitlets.Unicode(SAMPLES["speech"]).tag(sync=True)
+    sample = traitlets.Unicode("speech").tag(sync=True)  # the sample shown, "" for a clip of the person's
     resample = traitlets.Bool(False).tag(sync=True)  # convert a clip at another rate instead of refusing it
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
@@ -48,7 +49,7 @@ class AudioView(PreviewView):
         else:
             self._clip = load_wav(audio, name=name)
         self._loads += 1
-        self.source = name or (Path(audio).name if isinstance(audio, (str, Path)) else "your clip")
+        self.sample, self.source = "", name or (Path(audio).name if isinstance(audio, (str, Path)) else "your clip")
         self.request()
 
     def use_sample(self, name: str = "speech") -> None:
@@ -56,7 +57,7 @@ class AudioView(PreviewView):
             raise PreviewError(f"no sample {name!r}; choose {' or '.join(SAMPLES)}")
         self._clip = (*(sample_speech() if name == "speech" else sample_tone()), [])
         self._loads += 1
-        self.source = SAMPLES[name]
+        self.sample, self.source = name, SAMPLES[name]
         self.request()
 
     def upload(self, kind: str, name: str, data: bytes) -> None:

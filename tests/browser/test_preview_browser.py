@@ -208,6 +208,8 @@ def test_a_clip_at_the_wrong_rate_names_the_fix(lab, previews):
     expect(alert).to_have_count(0)
     expect(widget.get_by_role("alert").filter(has_text="resampled from 8000 Hz")).to_be_visible()
     expect(widget.get_by_label("audio source")).to_have_text("phone.wav")
+    # The select no longer says "speech", so choosing it is a change a person can make.
+    expect(widget.get_by_label("sample", exact=True)).to_have_value("")
     widget.get_by_label("sample", exact=True).select_option("speech")
     expect(widget.get_by_label("audio source")).to_contain_text("speech.wav")
 
