@@ -665,6 +665,10 @@ def test_build_a_wav2vec2_processor_save_it_and_reload_it_unchanged(vocab_files,
     assert builder.status.startswith(f"Saved Wav2Vec2Processor to {tmp_path / 'processor'} (")
     assert builder.status.endswith("AutoProcessor reloaded it as Wav2Vec2Processor (feature_extractor: "
                                    "Wav2Vec2FeatureExtractor, tokenizer: Wav2Vec2CTCTokenizer) with identical outputs.")
+    saved = builder.status
+    statuses = count_changes(builder, "status")  # the page shows "Saving…" until the next status arrives
+    front_end(builder, {"action": "save", "folder": str(tmp_path / "processor")})
+    assert statuses == ["Saving…", saved]
     reloaded = AutoProcessor.from_pretrained(tmp_path / "processor")
     built = build_processors(spec)["processor"]
     speech, rate = sample_speech()

@@ -128,6 +128,7 @@ class ProcessorBuilder(PreviewView):
                 self.status = ""
                 self.build(content.get("processor") or None, **(content.get("parts") or {}))
             elif name == "save":
+                self.status = "Saving…"  # as the page shows it: a second save's same report is then a change
                 self.save(content.get("folder") or None)
         except Exception as err:  # said in the status line, next to the button pressed
             self.status = f"Failed: {one_line(err)}"
