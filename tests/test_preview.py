@@ -343,12 +343,12 @@ def test_speech_sample_ships_with_the_package():
 
 
 def test_vit_form_lists_every_option_with_its_default():
-    form = {f["name"]: f for f in part_form("image_processor", "ViTImageProcessor", {"do_resize": False})}
+    form = {f["name"]: f for f in part_form("image_processor", "ViTImageProcessor")}
     assert {"size", "resample", "do_resize", "do_rescale", "do_normalize", "image_mean", "image_std"} <= set(form)
     assert "return_tensors" not in form  # a per-call argument, not an option
     assert form["size"]["default"] == {"height": 224, "width": 224}
     assert form["image_mean"]["default"] == [0.5, 0.5, 0.5]
-    assert (form["do_resize"]["default"], form["do_resize"]["value"]) == (True, False)
+    assert form["do_resize"]["default"] is True and form["do_resize"]["kinds"] == ["bool"]
     assert {"name": "BILINEAR", "value": 2} in form["resample"]["choices"] and form["resample"]["default"] == 2
     assert form["do_normalize"]["help"] == "Whether to normalize the image."
 

@@ -1,5 +1,5 @@
-"""The form of an image processor or feature extractor class: every option with its kind, default,
-current value and help, read from the class itself (its kwargs TypedDict, ``__init__`` and
+"""The form of an image processor or feature extractor class: every option with its kind, default
+and help, read from the class itself (its kwargs TypedDict, ``__init__`` and
 docstrings), so the ImagePreview and AudioPreview forms cover any class transformers ships."""
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def _helps(cls) -> dict[str, str]:
     return helps
 
 
-def part_form(key: str, class_name: str, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def part_form(key: str, class_name: str) -> list[dict[str, Any]]:
     """Every option of ``class_name`` (``key`` is "image_processor" or "feature_extractor"): name,
-    kinds, nullable, choices, default, value (the Spec's option, else the default) and help."""
+    kinds, nullable, choices, default and help. (The form shows the Spec's values from the draft.)"""
     from PIL import Image
 
     from composer.fields import hint_kinds
@@ -84,7 +84,6 @@ def part_form(key: str, class_name: str, options: dict[str, Any] | None = None) 
     cls = transformers_class(class_name, base, f"{key}.class", example)
     instance = cls()
     helps = _helps(cls)
-    options = options or {}
     out = []
     for name, hint in _annotations(cls).items():
         default = _jsonable(getattr(instance, name, None))
@@ -96,7 +95,7 @@ def part_form(key: str, class_name: str, options: dict[str, Any] | None = None) 
             kinds, choices = ("choice",), tuple({"name": m.name, "value": int(m)} for m in Image.Resampling)
         out.append({"name": name, "kinds": list(kinds), "nullable": nullable,
                     "choices": list(choices) if choices else None, "default": default,
-                    "value": _jsonable(options.get(name, default)), "help": helps.get(name, "")})
+                    "help": helps.get(name, "")})
     return out
 
 

@@ -14,23 +14,16 @@ from composer.preview._common import PreviewError, failed, on_one_torch_thread
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."  # what the shipped speech sample says
 
 
-def processor_class(model_type: str) -> str | None:
-    """The processor class transformers pairs with a model type (wav2vec2 → Wav2Vec2Processor), or None."""
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES
-
-    name = PROCESSOR_MAPPING_NAMES.get(model_type)
-    return name if isinstance(name, str) else None
-
-
 def build_processor(spec):
     """The Spec's processor, built by the engine (the same steps the exported code runs)."""
     from composer.api import as_spec
     from composer.build import build_processors
+    from composer.preview.forms import default_class
     from composer.validation import validate
 
     spec = validate(as_spec(spec), deep=False)
     if spec.processor is None:
-        hint = processor_class(spec.model_type)
+        hint = default_class("processor", spec.model_type)
         raise PreviewError("the spec has no processor; " + (f"{spec.model_type} uses {hint}" if hint else
                            f"transformers pairs no processor class with {spec.model_type}"))
     return build_processors(spec)["processor"]
