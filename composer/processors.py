@@ -40,7 +40,7 @@ def transformers_class(name: str, base: str, where: str, example: str):
 
     try:
         cls = getattr(transformers, name)
-    except (AttributeError, ImportError, ModuleNotFoundError):
+    except (AttributeError, ImportError, ModuleNotFoundError, TypeError):  # TypeError: not a string
         raise SpecError(where, f"{name!r} is not a transformers class; e.g. {example}") from None
     if not isinstance(cls, type) or base not in {k.__name__ for k in cls.__mro__}:
         raise SpecError(where, f"{name!r} is not a {base} class; e.g. {example}")

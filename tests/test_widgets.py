@@ -132,6 +132,23 @@ def test_a_wrong_type_is_flagged_at_once_and_the_summary_stays():
     assert composer.model_summary.summary["total"] == total
 
 
+@pytest.mark.parametrize("model_type, path, value", [
+    ("detr", "backbone", "resnet50"), ("detr", "tokenizer", "vocab.txt"), ("detr", "tokenizer.class", 5),
+    ("detr", "image_processor", "x"), ("detr", "feature_extractor.class", 5), ("detr", "processor", 5),
+    ("wav2vec2", "tokenizer", {"class": "Wav2Vec2CTCTokenizer"}),  # no vocabulary: listed by the processor panel
+    ("wav2vec2", "feature_extractor", {"options": {}})])  # no class: the model type's
+def test_a_section_of_the_wrong_shape_is_flagged_by_the_engine_not_raised_by_a_view(model_type, path, value):
+    composer = Composer(spec={"model_type": model_type})  # detr takes a backbone: its picker and form are live
+    for section in ("tokenizer", "image_processor", "feature_extractor", "processor"):
+        composer.preview(section)
+    composer.edit(path, value)  # raised AttributeError / TypeError / StopIteration / KeyError from a view
+    composer.flush()
+    assert composer.errors or value == {"options": {}}
+    composer.reset(path.split(".")[0])
+    composer.flush()
+    assert composer.errors == {}
+
+
 def test_a_cross_field_error_is_shown_at_the_edited_field():
     composer = Composer(spec=TINY)
     total = composer.model_summary.summary["total"]

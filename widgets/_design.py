@@ -113,6 +113,13 @@ class Design:
         typed = self.draft.get("model_type")
         return typed if typed in model_types() else self.spec.model_type
 
+    def section(self, key: str) -> dict[str, Any]:
+        """The draft's ``key`` section ("backbone", "tokenizer", …) when it is an object, else {}: a
+        value such as ``edit("backbone", "resnet50")`` is the engine's to flag at ``key``, not a view's
+        to trip over."""
+        section = self.draft.get(key)
+        return section if isinstance(section, dict) else {}
+
     def subscribe(self, view: Callable[[Design], None]) -> None:
         self._views.append(view)
 

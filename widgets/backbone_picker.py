@@ -46,7 +46,7 @@ class BackbonePicker(DesignWidget):
         model_type = design.model_type
         if not takes_backbone(model_type):
             return {**state, "takes_backbone": False, "default_backbone": "", "stages": []}
-        chosen = (design.draft.get("backbone") or {}).get("model_type")
+        chosen = design.section("backbone").get("model_type")
         return {
             **state,
             "takes_backbone": True,

@@ -65,7 +65,7 @@ class ConfigForm(DesignWidget):
     hide_groups = traitlets.List(traitlets.Unicode()).tag(sync=True)  # ["head"] beside a HeadPicker
 
     def _state(self, design: Design) -> dict[str, Any]:
-        backbone = design.draft.get("backbone") or {}
+        backbone = design.section("backbone")
         return {
             **super()._state(design),
             "fields": list(form_fields(design.model_type)),

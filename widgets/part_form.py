@@ -28,8 +28,7 @@ def _form(key: str, name: str) -> tuple[dict[str, Any], ...]:
 
 def part_class(design: Design, key: str) -> str:
     """The class the design uses for ``key`` (typed, else transformers' pairing for the model type)."""
-    section = design.draft.get(key) or {}
-    return section.get("class") or default_class(key, design.model_type) or PART_KINDS[key][2]
+    return design.section(key).get("class") or default_class(key, design.model_type) or PART_KINDS[key][2]
 
 
 class PartForm(DesignWidget):

@@ -22,18 +22,21 @@ from widgets._preview import PreviewView, one_line
 PARTS = ("tokenizer", "image_processor", "feature_extractor", "processor")
 
 
-def _describe(attribute: str, section: dict[str, Any] | None) -> str:
-    """One line saying what the design has for a part, or "" if nothing."""
+def _describe(attribute: str, section: dict[str, Any]) -> str:
+    """One line saying what the design has for a part, or "" if nothing. The draft's section is read as
+    typed (its errors are listed elsewhere), so nothing in it is assumed."""
     if not section:
         return ""
+    name = str(section.get("class") or "")
     if attribute != "tokenizer":
-        return section["class"]
-    name = section.get("class", "")
-    if "train" in section:
-        return f"{name or 'the model type’s tokenizer'} trained on {len(section['train'].get('text', []))} lines" + \
-            (f" and {len(section['train']['files'])} file(s)" if section["train"].get("files") else "")
-    source = next(k for k in ("vocab_file", "pretrained") if k in section)
-    return f"{name + ' from ' if name else ''}{source} {section[source]}"
+        return name or "the model type’s class"
+    train = section.get("train")
+    if isinstance(train, dict):
+        files = train.get("files") if isinstance(train.get("files"), list) else []
+        return f"{name or 'the model type’s tokenizer'} trained on {len(train.get('text') or [])} lines" + \
+            (f" and {len(files)} file(s)" if files else "")
+    source = next((k for k in ("vocab_file", "pretrained") if k in section), None)
+    return f"{name + ' from ' if name else ''}{source} {section[source]}" if source else name
 
 
 class ProcessorBuilder(PreviewView):
@@ -71,7 +74,7 @@ class ProcessorBuilder(PreviewView):
                                                                  "Wav2Vec2Processor")) if name else []
         except SpecError:
             attributes = []
-        return [{"attribute": a, "has": _describe(a, design.draft.get(a)),
+        return [{"attribute": a, "has": _describe(a, design.section(a)),
                  "default": default_class(a, design.model_type) or ""} for a in attributes]
 
     @traitlets.observe("chosen")

@@ -100,7 +100,8 @@ class TokenizerPreview(PreviewView):
     def _offered(self, design: Design, own: str) -> dict[str, dict[str, Any]]:
         """Options of the classes the person can pick or has: the trainable ones, the model type's,
         the one typed and the one built."""
-        typed = (design.draft.get("tokenizer") or {}).get("class") or ""
+        typed = design.section("tokenizer").get("class")
+        typed = typed if isinstance(typed, str) else ""  # anything else is flagged at tokenizer.class
         built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
         return {n: _class_options(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
 
