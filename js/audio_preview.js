@@ -75,18 +75,9 @@ export default {
 
     sample.addEventListener("change", () => model.send({ action: "sample", sample: sample.value }));
     upload.addEventListener("click", () => file.click());
-    file.addEventListener("change", async () => {
-      const picked = file.files[0];
-      file.value = "";
-      if (!picked) return;
-      if (picked.size > model.get("max_upload")) {
-        alerts.prepend(h("div", { class: "tc-error", role: "alert" },
-          `${picked.name} is ${(picked.size / 2 ** 20).toFixed(0)} MB, too large to upload; ` +
-          "load it by path from Python: preview.load_audio(path)"));
-        return;
-      }
-      model.send({ upload: "audio", name: picked.name }, undefined, [await picked.arrayBuffer()]);
-    });
+    sendPickedFile(file, model, () => "audio", (picked) => alerts.prepend(h("div", { class: "tc-error", role: "alert" },
+      `${picked.name} is ${(picked.size / 2 ** 20).toFixed(0)} MB, too large to upload; ` +
+      "load it by path from Python: preview.load_audio(path)")));
     resample.addEventListener("change", () => {
       model.set("resample", resample.checked);
       model.save_changes();

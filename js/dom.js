@@ -20,3 +20,15 @@ function enterCommits(input) {
     if (event.key === "Enter") input.dispatchEvent(new Event("change"));
   });
 }
+
+/** The file picked in `input` goes to Python as a message buffer, {upload: kind(), name}; one over the
+ * widget's max_upload is not sent, and `tooLarge(file)` says so on the page. */
+function sendPickedFile(input, model, kind, tooLarge) {
+  input.addEventListener("change", async () => {
+    const picked = input.files[0];
+    input.value = "";
+    if (!picked) return;
+    if (picked.size > model.get("max_upload")) return tooLarge(picked);
+    model.send({ upload: kind(), name: picked.name }, undefined, [await picked.arrayBuffer()]);
+  });
+}

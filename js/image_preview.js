@@ -30,18 +30,9 @@ export default {
 
     upload.addEventListener("click", () => file.click());
     sample.addEventListener("click", () => model.send({ action: "sample" }));
-    file.addEventListener("change", async () => {
-      const picked = file.files[0];
-      file.value = "";
-      if (!picked) return;
-      if (picked.size > model.get("max_upload")) {
-        alerts.prepend(h("div", { class: "tc-error", role: "alert" },
-          `${picked.name} is ${(picked.size / 2 ** 20).toFixed(0)} MB, too large to upload; ` +
-          "load it by path from Python: preview.load_image(path)"));
-        return;
-      }
-      model.send({ upload: "image", name: picked.name }, undefined, [await picked.arrayBuffer()]);
-    });
+    sendPickedFile(file, model, () => "image", (picked) => alerts.prepend(h("div", { class: "tc-error", role: "alert" },
+      `${picked.name} is ${(picked.size / 2 ** 20).toFixed(0)} MB, too large to upload; ` +
+      "load it by path from Python: preview.load_image(path)")));
 
     function figure(bytes, alt, caption) {
       return h("figure", { class: "tc-figure" }, h("img", { src: png(bytes), alt, title: caption }),

@@ -166,15 +166,8 @@ export default {
     cls.addEventListener("change", buildOptions);
     uploadTrain.addEventListener("click", () => { uploadKind = "train"; file.accept = ".txt,text/plain"; file.click(); });
     uploadVocab.addEventListener("click", () => { uploadKind = "vocab_file"; file.accept = ".txt,.json"; file.click(); });
-    file.addEventListener("change", async () => {
-      const picked = file.files[0];
-      file.value = "";
-      if (!picked) return;
-      if (picked.size > model.get("max_upload")) {
-        status.textContent = `${picked.name} is too large to upload; give its path instead.`;
-        return;
-      }
-      model.send({ upload: uploadKind, name: picked.name }, undefined, [await picked.arrayBuffer()]);
+    sendPickedFile(file, model, () => uploadKind, (picked) => {
+      status.textContent = `${picked.name} is too large to upload; give its path instead.`;
     });
     loadButton.addEventListener("click", () => {
       const source = mode.value;

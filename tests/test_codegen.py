@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from composer import Spec, to_code
+from composer import ComposerWarning, Spec, to_code
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"  # not from conftest: tests/browser has one too
 
@@ -55,6 +55,7 @@ def test_without_output_dir_nothing_is_saved():
 
 
 def test_a_resample_number_says_which_filter_it_is():
-    code = to_code({"model_type": "vit", "image_processor": {"class": "ViTImageProcessorPil",
-                                                            "options": {"resample": 4}}})
+    with pytest.warns(ComposerWarning, match="reloads with the torchvision backend"):  # BOX needs the PIL class
+        code = to_code({"model_type": "vit", "image_processor": {"class": "ViTImageProcessorPil",
+                                                                "options": {"resample": 4}}})
     assert "    resample=4,  # PIL.Image.Resampling.BOX\n" in code

@@ -183,6 +183,17 @@ def test_an_unreadable_upload_is_an_alert_and_the_photo_stays(lab, previews):
     expect(widget.get_by_role("alert").filter(has_text="not an image")).to_have_count(0)
 
 
+def test_a_file_over_the_upload_limit_is_refused_in_the_page(lab, previews, tmp_path):
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as f:  # sparse: 64 MB and one byte, over the limit, written in no time
+        f.truncate(64 * 2**20 + 1)
+    widget = output(lab, IMAGE)
+    widget.get_by_label("image file").set_input_files(huge)
+    expect(widget.get_by_role("alert").filter(has_text="huge.png is 64 MB, too large to upload; load it by path")) \
+        .to_be_visible()
+    expect(widget.get_by_role("img", name="original")).to_be_visible()  # the last image stays
+
+
 # ----- audio -----------------------------------------------------------------------------------
 
 
