@@ -42,6 +42,16 @@ class DesignAPI:
 
     _design: Design
 
+    @property
+    def spec(self) -> Spec:
+        """The last valid design (a composer Spec); assigning one checks it first. (A DesignWidget
+        replaces this with a synced trait that does the same.)"""
+        return self._design.spec
+
+    @spec.setter
+    def spec(self, value: Spec | dict | str | Path) -> None:
+        self._design.replace(value)
+
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any):
         """A widget showing the design saved at ``path`` (a spec.json or a checkpoint folder)."""

@@ -60,15 +60,6 @@ class Composer(DesignAPI, ipywidgets.VBox):
         design.subscribe(self._show_backbone_picker)
         self._show_backbone_picker(design)
 
-    @property
-    def spec(self) -> Spec:
-        """The last valid design (a composer Spec)."""
-        return self._design.spec
-
-    @spec.setter
-    def spec(self, value: Spec | dict | str | Path) -> None:
-        self._design.replace(value)
-
     def preview(self, section: str):
         """The preprocessing panel of a Spec section ("tokenizer", "image_processor", "feature_extractor",
         "processor"), opened and built if it was not yet."""

@@ -77,15 +77,6 @@ class FormAndView(DesignAPI, ipywidgets.HBox):
         super().__init__([self.form, self.view], layout=ipywidgets.Layout(flex_flow="row wrap"), **kwargs)
 
     @property
-    def spec(self) -> Spec:
-        """The last valid design (a composer Spec)."""
-        return self._design.spec
-
-    @spec.setter
-    def spec(self, value: Spec | dict | str | Path) -> None:
-        self._design.replace(value)
-
-    @property
     def preview(self) -> dict[str, Any]:
         return self.view.refresh()
 
