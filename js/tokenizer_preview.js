@@ -141,15 +141,17 @@ export default {
       if (same(sec, shownSection)) return;
       shownSection = sec;
       if (!sec) return;
-      mode.value = sourceOf(sec);
-      cls.value = sec.class || "";
-      vocabFile.value = sec.vocab_file || "";
-      mergesFile.value = sec.merges_file || "";
-      pretrained.value = sec.pretrained || "";
+      // The field being typed in keeps what the person types; the others show the design.
+      const put = (control, value) => { if (document.activeElement !== control) control.value = value; };
+      put(mode, sourceOf(sec));
+      put(cls, sec.class || "");
+      put(vocabFile, sec.vocab_file || "");
+      put(mergesFile, sec.merges_file || "");
+      put(pretrained, sec.pretrained || "");
       if (sec.train) {
-        trainText.value = (sec.train.text || []).join("\n");
-        vocabSize.value = sec.train.vocab_size ?? 1000;
-        minFrequency.value = sec.train.min_frequency ?? 0;
+        put(trainText, (sec.train.text || []).join("\n"));
+        put(vocabSize, sec.train.vocab_size ?? 1000);
+        put(minFrequency, sec.train.min_frequency ?? 0);
         showTrainFiles(sec.train.files || []);
       }
       showMode();
