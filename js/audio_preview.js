@@ -56,6 +56,19 @@ export default {
       urls.push(url);
       return url;
     };
+    // One player for the view, given a new clip only when the clip changes: an option edit redraws the
+    // features but leaves playback alone.
+    const player = h("audio", { controls: true, "aria-label": "input audio" });
+    let playerClip = "";
+    let playerUrl = null;
+    function play(input, rate) {
+      const clip = [model.get("source"), input.samples, rate, input.mean, input.std].join("|");
+      if (clip === playerClip) return;
+      if (playerUrl) URL.revokeObjectURL(playerUrl);
+      playerUrl = URL.createObjectURL(new Blob([input.wav], { type: "audio/wav" }));
+      player.src = playerUrl;
+      playerClip = clip;
+    }
 
     // A clip of the person's selects the hidden "" option, so choosing a sample again is a change.
     const sample = h("select", { id: `${uid}-sample` }, h("option", { value: "", hidden: true }, "your clip"),
@@ -130,9 +143,10 @@ export default {
         const inputValues = floats(input.envelope);
         const featureScale = Math.max(1, f.kind === "waveform" ? peak(floats(f.envelope)) : 1);
         const batch = p.batch;
+        play(input, p.sampling_rate);
         body.replaceChildren(
           h("h4", {}, "Input"),
-          h("audio", { controls: true, src: blob(input.wav, "audio/wav"), "aria-label": "input audio" }),
+          player,
           wave(inputValues, Math.max(1, peak(inputValues)), "input waveform"),
           h("div", { class: "tc-hint" }, `${input.seconds.toFixed(2)} s, ${input.samples.toLocaleString()} samples at ` +
             `${p.sampling_rate} Hz; mean ${num(input.mean)}, std ${num(input.std)}, range ${num(input.min)} … ${num(input.max)}`),
@@ -156,6 +170,6 @@ export default {
     model.on("change:sample", showSample);
     showSample();
     update();
-    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+    return () => [...urls, playerUrl].forEach((url) => url && URL.revokeObjectURL(url));
   },
 };

@@ -202,11 +202,14 @@ def test_toggling_do_normalize_changes_the_waveform(lab, previews):
     features = widget.get_by_role("img", name="features").locator("path")
     expect(widget.get_by_role("img", name="input waveform")).to_be_visible()
     before = features.get_attribute("d")
+    player = widget.get_by_label("input audio")
+    clip = player.get_attribute("src")
     widget.get_by_label("do_normalize", exact=True).uncheck()
     expect(features).not_to_have_attribute("d", before)
     expect(widget.get_by_role("img", name="attention mask row 2")).to_be_visible()
     widget.get_by_label("do_normalize", exact=True).check()
     expect(features).to_have_attribute("d", before)
+    assert player.get_attribute("src") == clip  # the same clip: playback is not interrupted by an option
 
 
 def test_a_clip_at_the_wrong_rate_names_the_fix(lab, previews):
@@ -219,6 +222,7 @@ def test_a_clip_at_the_wrong_rate_names_the_fix(lab, previews):
     expect(alert).to_have_count(0)
     expect(widget.get_by_role("alert").filter(has_text="resampled from 8000 Hz")).to_be_visible()
     expect(widget.get_by_label("audio source")).to_have_text("phone.wav")
+    expect(widget.get_by_label("input audio")).to_have_js_property("duration", 0.5)  # the player has the new clip
     # The select no longer says "speech", so choosing it is a change a person can make.
     expect(widget.get_by_label("sample", exact=True)).to_have_value("")
     widget.get_by_label("sample", exact=True).select_option("speech")
