@@ -50,23 +50,17 @@ function wave(values, scale, label, shade = null) {
 export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
-    let urls = [];
-    const blob = (bytes, type) => {
-      const url = URL.createObjectURL(new Blob([bytes], { type }));
-      urls.push(url);
-      return url;
-    };
+    const blobs = blobUrls();
     // One player for the view, given a new clip only when the clip changes: an option edit redraws the
     // features but leaves playback alone.
     const player = h("audio", { controls: true, "aria-label": "input audio" });
+    const clipUrls = blobUrls();
     let playerClip = "";
-    let playerUrl = null;
     function play(input, rate) {
       const clip = [model.get("source"), input.samples, rate, input.mean, input.std].join("|");
       if (clip === playerClip) return;
-      if (playerUrl) URL.revokeObjectURL(playerUrl);
-      playerUrl = URL.createObjectURL(new Blob([input.wav], { type: "audio/wav" }));
-      player.src = playerUrl;
+      clipUrls.redraw()();
+      player.src = clipUrls.url(input.wav, "audio/wav");
       playerClip = clip;
     }
 
@@ -99,7 +93,7 @@ export default {
     function features(f, scale) {
       if (f.kind === "waveform") return wave(floats(f.envelope), scale, "features");
       if (f.kind === "spectrogram") {
-        return h("img", { class: "tc-spectrogram", src: blob(f.png, "image/png"), alt: "features",
+        return h("img", { class: "tc-spectrogram", src: blobs.url(f.png, "image/png"), alt: "features",
           title: `log-mel spectrogram: ${f.bins} mel bins × ${f.frames} frames` });
       }
       return h("div", { class: "tc-hint" }, `${f.key}: shape [${f.shape.join(", ")}]`);
@@ -130,11 +124,8 @@ export default {
       const error = model.get("preview_error");
       resample.checked = model.get("resample");
       source.textContent = model.get("source");
-      alerts.replaceChildren(
-        ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
-        ...(p.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
-      const old = urls;
-      urls = [];
+      alerts.replaceChildren(...alertsFor(error, p.warnings));
+      const freeOld = blobs.redraw();
       if (!p.input) {
         body.replaceChildren();
       } else {
@@ -159,7 +150,7 @@ export default {
           h("div", { class: "tc-hint" }, `The model gets: ${Object.entries(batch.outputs)
             .map(([k, shape]) => `${k} [${shape.join(", ")}]`).join(", ")}`));
       }
-      for (const url of old) URL.revokeObjectURL(url);
+      freeOld();
     }
 
     model.on("change:preview", update);
@@ -170,6 +161,9 @@ export default {
     model.on("change:sample", showSample);
     showSample();
     update();
-    return () => [...urls, playerUrl].forEach((url) => url && URL.revokeObjectURL(url));
+    return () => {
+      blobs.free();
+      clipUrls.free();
+    };
   },
 };

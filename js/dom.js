@@ -32,3 +32,31 @@ function sendPickedFile(input, model, kind, tooLarge) {
     model.send({ upload: kind(), name: picked.name }, undefined, [await picked.arrayBuffer()]);
   });
 }
+
+/** One alert per message: the error first, then each warning. */
+function alertsFor(error, warnings = []) {
+  return [...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
+    ...warnings.map((w) => h("div", { class: "tc-warning", role: "alert" }, w))];
+}
+
+/** Object URLs for the bytes a view draws (PNGs, WAVs): `url(bytes, type)` while drawing; `redraw()`
+ * starts a drawing and returns what frees the previous one's URLs, to call once the new one is on the
+ * page; `free()` when the view goes. */
+function blobUrls() {
+  let current = [];
+  return {
+    url(bytes, type) {
+      const url = URL.createObjectURL(new Blob([bytes], { type }));
+      current.push(url);
+      return url;
+    },
+    redraw() {
+      const old = current;
+      current = [];
+      return () => old.forEach((url) => URL.revokeObjectURL(url));
+    },
+    free() {
+      this.redraw()();
+    },
+  };
+}

@@ -7,12 +7,8 @@ const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.
 export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
-    let urls = [];
-    const png = (bytes) => {
-      const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
-      urls.push(url);
-      return url;
-    };
+    const blobs = blobUrls();
+    const png = (bytes) => blobs.url(bytes, "image/png");
 
     const file = h("input", { id: `${uid}-file`, type: "file", accept: "image/*", hidden: true,
       "aria-label": "image file" });
@@ -43,11 +39,8 @@ export default {
       const p = model.get("preview");
       const error = model.get("preview_error");
       source.textContent = model.get("source");
-      alerts.replaceChildren(
-        ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
-        ...(p.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
-      const old = urls;
-      urls = [];
+      alerts.replaceChildren(...alertsFor(error, p.warnings));
+      const freeOld = blobs.redraw();
       if (!p.original) {
         stages.replaceChildren();
         facts.replaceChildren();
@@ -75,13 +68,13 @@ export default {
           figure(c.png, `channel ${i}`, `channel ${i} (${c.name}) over ${num(range.min)} … ${num(range.max)}`)));
       }
       // The old images are gone from the page now; free them.
-      for (const url of old) URL.revokeObjectURL(url);
+      freeOld();
     }
 
     model.on("change:preview", update);
     model.on("change:preview_error", update);
     model.on("change:source", update);
     update();
-    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+    return () => blobs.free();
   },
 };

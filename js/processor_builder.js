@@ -32,12 +32,8 @@ export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const id = (name) => `${uid}-${name}`;
-    let urls = [];
-    const png = (bytes) => {
-      const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
-      urls.push(url);
-      return url;
-    };
+    const blobs = blobUrls();
+    const png = (bytes) => blobs.url(bytes, "image/png");
 
     const processor = h("input", { id: id("processor"), type: "text", list: id("processors"), spellcheck: false });
     const processors = h("datalist", { id: id("processors") });
@@ -143,11 +139,9 @@ export default {
       // In a Composer (scope "own") the parts' errors are listed by their own panels or the type picker.
       const own = model.get("error_scope") !== "own" ? () => true : (k) => k === "processor" || k.startsWith("processor.");
       const errors = Object.entries(model.get("errors")).filter(([path]) => own(path));
-      alerts.replaceChildren(
-        ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
+      alerts.replaceChildren(...alertsFor(error),
         ...errors.map(([path, message]) => h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
-      const old = urls;
-      urls = [];
+      const freeOld = blobs.redraw();
       if (!p.class) {
         body.replaceChildren(h("div", { class: "tc-hint" },
           "Give the parts the processor needs, then press Build processor."));
@@ -157,7 +151,7 @@ export default {
           h("div", {}, h("b", {}, p.class), ` combines ${Object.entries(p.parts).map(([k, v]) => `${k}: ${v}`).join(", ")}`),
           ...Object.entries(p.halves).map(([name, half_]) => {
             const el = half(name, half_); // its warnings below it: a CTC vocabulary that misses lowercase, …
-            el.append(...(half_.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
+            el.append(...alertsFor("", half_.warnings));
             return el;
           }),
           h("h4", {}, "What the processor returns"),
@@ -169,7 +163,7 @@ export default {
           trip.identical ? `save_pretrained → AutoProcessor gives back ${trip.class} with identical outputs`
             : `after save_pretrained → AutoProcessor the outputs differ in ${trip.differ.join(", ")}`));
       }
-      for (const url of old) URL.revokeObjectURL(url);
+      freeOld();
     }
 
     model.on("change:processor_classes", () =>
@@ -181,6 +175,6 @@ export default {
     processors.replaceChildren(...model.get("processor_classes").map((c) => h("option", { value: c })));
     drawParts();
     update();
-    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+    return () => blobs.free();
   },
 };

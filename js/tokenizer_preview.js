@@ -269,9 +269,7 @@ export default {
       truncation.checked = model.get("truncation");
       status.textContent = model.get("status");
       title.textContent = p.class ? `Tokenizer · ${p.class} (${p.backend}) · ${p.vocab_size.toLocaleString()} tokens` : "Tokenizer";
-      alerts.replaceChildren(
-        ...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
-        ...(p.warnings || []).map((w) => h("div", { class: "tc-warning", role: "alert" }, w)));
+      alerts.replaceChildren(...alertsFor(error, p.warnings));
       if (!p.tokens) {
         counts.replaceChildren(...(error ? [] : [h("span", { class: "tc-hint" },
           "No tokenizer yet: load a vocabulary or a pretrained one, or train one above.")]));
