@@ -82,6 +82,50 @@ def quick_errors(draft: dict) -> dict[str, str]:
     return errors
 
 
+class Coalesce:
+    """Call ``fn`` once, ``delay`` seconds after the last request and at most ``max_wait`` seconds after
+    the first, on the kernel's event loop; at once where no loop runs (plain Python, tests)."""
+
+    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float):
+        self.fn, self.delay, self.max_wait = fn, delay, max_wait
+        self._timer: asyncio.TimerHandle | None = None
+        self._first = 0.0
+
+    def __call__(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.fn()
+            return
+        now = loop.time()
+        if self._timer is None:
+            self._first = now
+        else:
+            self._timer.cancel()
+        self._timer = loop.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self.fn()
+
+    @property
+    def pending(self) -> bool:
+        """A call is scheduled."""
+        return self._timer is not None
+
+    def cancel(self) -> None:
+        """Drop a scheduled call."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def flush(self) -> None:
+        """Run a scheduled call now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._fire()
+
+
 class Design:
     """One design, edited by any number of views. Views subscribe with a callback taking the Design."""
 
@@ -92,8 +136,7 @@ class Design:
         from composer.api import as_spec
 
         self._views: list[Callable[[Design], None]] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._first_edit = 0.0
+        self._rebuild = Coalesce(self._settle, self.delay, self.max_wait)
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
         self._accept(as_spec(DEFAULT_SPEC if spec is None else spec))
@@ -103,7 +146,7 @@ class Design:
     @property
     def pending(self) -> bool:
         """A rebuild is scheduled: the summary and code are about to change."""
-        return self._timer is not None
+        return self._rebuild.pending
 
     @property
     def model_type(self) -> str:
@@ -129,7 +172,7 @@ class Design:
         """Make ``spec`` the design now (from Python): raises SpecError if it is not valid."""
         from composer.api import as_spec
 
-        self._cancel()
+        self._rebuild.cancel()
         self._accept(as_spec(spec))
         self._notify()
 
@@ -156,16 +199,14 @@ class Design:
         # Until the next rebuild, a rebuild's error (n_heads must divide dim) stays at its field.
         self.errors = {**self._deep, **quick}
         if quick:
-            self._cancel()  # the last valid design stays; nothing to rebuild
+            self._rebuild.cancel()  # the last valid design stays; nothing to rebuild
         else:
-            self._schedule()
+            self._rebuild()
         self._notify()
 
     def flush(self) -> None:
         """Run a scheduled rebuild now (tests, scripts, a "Save" that must see the latest edit)."""
-        if self._timer is not None:
-            self._cancel()
-            self._settle()
+        self._rebuild.flush()
 
     # ----- rebuilding ----------------------------------------------------------------------------
 
@@ -181,7 +222,6 @@ class Design:
         self._edited, self._deep = [], {}
 
     def _settle(self) -> None:
-        self._timer = None
         try:
             self._accept(Spec.from_dict(self.draft))
         except SpecError as err:
@@ -204,24 +244,6 @@ class Design:
         if self._edited and err.field.split(".")[-1] not in words:
             return {self._edited[-1]: err.message}
         return {err.field: err.message}
-
-    def _schedule(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # plain Python, no kernel: nothing to coalesce with
-            self._settle()
-            return
-        now = loop.time()
-        if self._timer is None:
-            self._first_edit = now
-        else:
-            self._timer.cancel()
-        self._timer = loop.call_at(min(now + self.delay, self._first_edit + self.max_wait), self._settle)
-
-    def _cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def _notify(self) -> None:
         for view in self._views:

@@ -4,14 +4,13 @@ the parts a Spec section makes, built by the engine the way the exported code bu
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import traitlets
 
@@ -19,44 +18,11 @@ from composer.errors import SpecError
 from composer.preview import PreviewError
 from composer.spec import Spec
 from widgets._base import JS, DesignWidget
-from widgets._design import Design
+from widgets._design import Coalesce, Design
 
 # The shared look, then the previews' own (anywidget takes one stylesheet per widget).
 CSS = "\n".join((JS / name).read_text(encoding="utf-8") for name in ("composer.css", "preview.css"))
 MAX_UPLOAD_BYTES = 64 * 2**20  # larger files are refused in the browser: load them by path from Python
-
-
-class Coalesce:
-    """Call ``fn`` once, ``delay`` seconds after the last request and at most ``max_wait`` seconds after
-    the first, on the kernel's event loop; at once where no loop runs (plain Python, tests)."""
-
-    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float):
-        self.fn, self.delay, self.max_wait = fn, delay, max_wait
-        self._timer: asyncio.TimerHandle | None = None
-        self._first = 0.0
-
-    def __call__(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.fn()
-            return
-        now = loop.time()
-        if self._timer is None:
-            self._first = now
-        else:
-            self._timer.cancel()
-        self._timer = loop.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
-
-    def _fire(self) -> None:
-        self._timer = None
-        self.fn()
-
-    def flush(self) -> None:
-        """Run a pending call now."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._fire()
 
 
 def one_line(err: Exception) -> str:

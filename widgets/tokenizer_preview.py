@@ -16,8 +16,8 @@ from composer.preview.forms import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
 from composer.spec import Spec
 from widgets._base import view_module
-from widgets._design import Design
-from widgets._preview import Coalesce, PreviewView, build_part, one_line, save_upload
+from widgets._design import Coalesce, Design
+from widgets._preview import PreviewView, build_part, one_line, save_upload
 
 # A trained tokenizer is the class's own pipeline with a new vocabulary: the class fixes the algorithm.
 TRAINABLE = {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE", "AlbertTokenizer": "Unigram"}
@@ -25,6 +25,11 @@ INLINE_TRAIN_CHARS = 100_000  # longer training text is kept as a file beside th
 COMPARE_CHARS = 5_000  # the two backends are compared on the text's start (the pure-Python one is slow)
 COMPARED_TOKENS = 300  # tokens of each side sent to the browser
 SAMPLE_TEXT = "Hello world!  Tokenizers split words into pieces: unbelievable, naïve café, 東京.\nA new line."
+
+
+def _given(section: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a Spec section that were given (not None, empty or 0): the rest are defaults."""
+    return {key: value for key, value in section.items() if value}
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,14 +162,8 @@ class TokenizerPreview(PreviewView):
              options: dict[str, Any] | None = None) -> None:
         """Use the vocabulary file (``source="vocab_file"``) or the pretrained folder / hub id
         (``source="pretrained"``) at ``path``; a wrong one is reported at its field."""
-        section: dict[str, Any] = {source: path}
-        if merges_file:
-            section["merges_file"] = merges_file
-        if tokenizer_class:
-            section["class"] = tokenizer_class
-        if options:
-            section["options"] = options
-        self._design.edits({"tokenizer": section})
+        self._design.edits({"tokenizer": _given({source: path, "merges_file": merges_file,
+                                                 "class": tokenizer_class, "options": options})})
 
     def train(self, text: str | list[str] = "", tokenizer_class: str = "BertTokenizer", vocab_size: int = 1000,
               min_frequency: int = 0, files: list[str] | None = None, options: dict[str, Any] | None = None) -> None:
@@ -178,18 +177,9 @@ class TokenizerPreview(PreviewView):
             files.append(str(path))
             self.status = f"The training text ({len(joined):,} characters) is kept in {path} for the Spec to read."
             joined = ""
-        train: dict[str, Any] = {"vocab_size": vocab_size}
         lines = [line for line in joined.splitlines() if line.strip()]
-        if lines:
-            train["text"] = lines
-        if files:
-            train["files"] = files
-        if min_frequency:
-            train["min_frequency"] = min_frequency
-        section: dict[str, Any] = {"class": tokenizer_class, "train": train}
-        if options:
-            section["options"] = options
-        self._design.edits({"tokenizer": section})
+        train = {"vocab_size": vocab_size, **_given({"text": lines, "files": files, "min_frequency": min_frequency})}
+        self._design.edits({"tokenizer": _given({"class": tokenizer_class, "train": train, "options": options})})
 
     def upload(self, kind: str, name: str, data: bytes) -> None:
         """A training text or vocabulary file from the browser, kept under ``upload_dir``."""
