@@ -57,8 +57,11 @@ class PartForm(DesignWidget):
             name = (getattr(design.spec, self._key) or {}).get("class") or \
                 default_class(self._key, design.spec.model_type) or PART_KINDS[self._key][2]
             fields = _form(self._key, name)
-        return {**super()._state(design), "part_class": name, "fields": list(fields),
-                "classes": known_classes(self._key)}
+        return {**super()._state(design), "part_class": name, "fields": list(fields)}
+
+    @traitlets.default("classes")
+    def _all_classes(self) -> list[str]:  # fixed by the installed transformers: set once, not per edit
+        return list(known_classes(self._key))
 
 
 class FormAndView(DesignAPI, ipywidgets.HBox):

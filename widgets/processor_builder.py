@@ -63,8 +63,12 @@ class ProcessorBuilder(PreviewView):
     status = traitlets.Unicode("").tag(sync=True)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        return {**super()._state(design), "processor_classes": known_classes("processor"),
-                "default_processor": default_class("processor", design.model_type) or "", "parts": self._parts(design)}
+        return {**super()._state(design), "default_processor": default_class("processor", design.model_type) or "",
+                "parts": self._parts(design)}
+
+    @traitlets.default("processor_classes")
+    def _all_classes(self) -> list[str]:  # fixed by the installed transformers: set once, not per edit
+        return list(known_classes("processor"))
 
     def _parts(self, design: Design) -> list[dict[str, Any]]:
         """What the chosen class combines, what the design has for each and the model type's default."""

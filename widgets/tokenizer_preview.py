@@ -99,8 +99,11 @@ class TokenizerPreview(PreviewView):
 
     def _state(self, design: Design) -> dict[str, Any]:
         own = default_class("tokenizer", design.model_type) or ""
-        return {**super()._state(design), "classes": known_classes("tokenizer"), "default_class": own,
-                "class_options": self._offered(design, own)}
+        return {**super()._state(design), "default_class": own, "class_options": self._offered(design, own)}
+
+    @traitlets.default("classes")
+    def _all_classes(self) -> list[str]:  # fixed by the installed transformers: set once, not per edit
+        return list(known_classes("tokenizer"))
 
     def _offered(self, design: Design, own: str) -> dict[str, dict[str, Any]]:
         """Options of the classes the person can pick or has: the trainable ones, the model type's,

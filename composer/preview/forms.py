@@ -5,6 +5,7 @@ docstrings), so the ImagePreview and AudioPreview forms cover any class transfor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import typing
 from typing import Any
@@ -125,6 +126,7 @@ def default_class(key: str, model_type: str) -> str | None:
     return names[0] if names else None
 
 
-def known_classes(key: str) -> list[str]:
+@functools.cache
+def known_classes(key: str) -> tuple[str, ...]:
     """Every class transformers maps to some model type for ``key``, sorted: the choices of a class field."""
-    return sorted({name for value in _mapping(key).values() for name in _names(value)})
+    return tuple(sorted({name for value in _mapping(key).values() for name in _names(value)}))
