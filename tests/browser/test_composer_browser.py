@@ -84,9 +84,12 @@ def test_insert_as_a_new_cell_builds_the_model(lab, composer):
 
 
 def test_screenshots_in_light_and_dark_theme(lab, composer, artifacts):
+    colours = {}
     for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
         lab.set_theme(theme)
         lab.screenshot(composer, artifacts / f"composer-{name}.png")
+        colours[name] = composer.locator(TOTAL).evaluate("e => getComputedStyle(e).color")
+    assert colours["dark"] != colours["light"]  # the text follows the theme's variables
 
 
 def test_copy_puts_the_code_on_the_clipboard(lab, composer):

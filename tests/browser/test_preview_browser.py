@@ -261,7 +261,11 @@ def test_build_a_processor_save_it_and_reload_it(lab, previews):
 
 
 def test_screenshots_of_the_previews_in_light_and_dark_theme(lab, previews, artifacts):
+    colours = {}
     for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
         lab.set_theme(theme)
         for cell, part in ((TOKENIZER, "tokenizer"), (IMAGE, "image"), (AUDIO, "audio"), (PROCESSOR, "processor")):
             lab.screenshot(output(lab, cell), artifacts / f"preview-{part}-{name}.png")
+            colours[name, part] = output(lab, cell).locator(".tc-view").first.evaluate("e => getComputedStyle(e).color")
+    for part in ("tokenizer", "image", "audio", "processor"):  # the text follows the theme's variables
+        assert colours["dark", part] != colours["light", part], part
