@@ -1,0 +1,16 @@
+"""Every bound the composer puts on what a person can give it, in one place.
+
+Each is checked before the value is used (before any allocation, network or filesystem call), and a
+value past one is refused with the figure and the limit. The README lists them.
+"""
+
+# ----- the Spec as a file and as a value ------------------------------------------------------
+MAX_SPEC_BYTES = 4 * 2**20  # a spec file; long training text lives in files, not in the Spec
+MAX_DEPTH = 32  # nesting of objects and lists in a Spec
+MAX_STRING_CHARS = 1_000_000  # one string value
+MAX_INT = 2**53  # |integer|: what JavaScript (the page) holds exactly
+MAX_SHOWN_CHARS = 80  # how much of a bad value an error message repeats
+
+# ----- paths and hub ids ------------------------------------------------------------------------
+MAX_PATH_CHARS = 4096  # a whole path (Linux PATH_MAX)
+MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
