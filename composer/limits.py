@@ -14,3 +14,7 @@ MAX_SHOWN_CHARS = 80  # how much of a bad value an error message repeats
 # ----- paths and hub ids ------------------------------------------------------------------------
 MAX_PATH_CHARS = 4096  # a whole path (Linux PATH_MAX)
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
+
+# ----- sizes in a design (checked before anything is built) -------------------------------------
+MAX_LAYERS = 1_000  # any count of repeated blocks (num_hidden_layers, n_layers, depths, ...); ~2 ms each on meta
+MAX_LABELS = 100_000  # num_labels / id2label entries (ImageNet-21k has 21,843)
