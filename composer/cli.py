@@ -66,8 +66,12 @@ def _code(args) -> str:
 
 def _save(args) -> str:
     from composer.checkpoint import save
+    from composer.safe_folder import FolderExists
 
-    return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
+    try:
+        return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
+    except FolderExists as err:
+        raise err.told("pass --overwrite") from None
 
 
 def _check(args) -> str:

@@ -18,3 +18,6 @@ MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
 # ----- sizes in a design (checked before anything is built) -------------------------------------
 MAX_LAYERS = 1_000  # any count of repeated blocks (num_hidden_layers, n_layers, depths, ...); ~2 ms each on meta
 MAX_LABELS = 100_000  # num_labels / id2label entries (ImageNet-21k has 21,843)
+
+# ----- saving a checkpoint folder -----------------------------------------------------------------
+SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused
