@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from composer.errors import SpecError
-from composer.safe_folder import target_path, writing
+from composer.safe_folder import admit, target_path, writing
 from composer.spec import Spec
 
 SPEC_FILE = "composer.spec.json"
@@ -25,6 +25,7 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
 
     report = progress or (lambda stage, fraction: None)
     target = target_path(directory)
+    admit(target, overwrite)  # a refused folder costs no build
     spec = ready(spec)
     with writing(target, overwrite, report) as tmp:
         report("building the model", 0.05)

@@ -24,32 +24,54 @@ TINY = {"model_type": "distilbert", "architecture": "DistilBertForSequenceClassi
                    "max_position_embeddings": 16, "num_labels": 2}, "seed": 3}
 NEW = {**TINY, "seed": 4}
 
-# A save in its own process, overwriting TARGET with NEW; at STAGE of its progress it kills itself
-# (SIGKILL), or pauses until a line arrives on stdin. "no-renameat2" runs it as on a libc without
-# renameat2 (or a filesystem refusing the exchange): the two-rename fallback.
-CHILD = """
-import json, os, signal, sys
-from composer import safe_folder
+# A save in its own process, overwriting TARGET with NEW, that pauses at STAGE of its progress until a
+# line arrives on stdin.
+PAUSED = """
+import json, sys
 from composer.checkpoint import save
-spec, target, stage, action, rename = json.loads(sys.argv[1]), *sys.argv[2:]
-if rename == "no-renameat2":
-    safe_folder._renameat2 = None
+spec, target, stage = json.loads(sys.argv[1]), *sys.argv[2:]
 def progress(name, fraction):
-    if name != stage:
-        return
-    if action == "pause":
+    if name == stage:
         print("paused", flush=True)
         sys.stdin.readline()
-    else:
-        os.kill(os.getpid(), signal.SIGKILL)
 save(spec, target, overwrite=True, progress=progress)
 """
 
+# Saves killed with SIGKILL: one process imports the composer and transformers once, then forks one
+# child per job (before any tensor exists, so the fork is safe); each child overwrites its TARGET with
+# NEW and kills itself at STAGE. "no-renameat2" runs the child as on a libc without renameat2 (the same
+# path as a filesystem refusing the exchange): the two-rename fallback. Prints each child's signal.
+KILLS = """
+import json, os, signal, sys, traceback
+from composer import safe_folder
+from composer.checkpoint import save
+import composer.api, composer.build, composer.codegen
+from transformers import DistilBertForSequenceClassification
+spec, jobs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+signals = []
+for target, stage, rename in jobs:
+    pid = os.fork()
+    if pid == 0:
+        if rename == "no-renameat2":
+            safe_folder._renameat2 = None
+        def progress(name, fraction):
+            if name == stage:
+                os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            save(spec, target, overwrite=True, progress=progress)
+        except BaseException:
+            traceback.print_exc()
+        os._exit(1)
+    status = os.waitpid(pid, 0)[1]
+    signals.append(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+print(json.dumps(signals))
+"""
 
-def child(target, stage, action="kill", rename="renameat2", **kwargs):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(NEW), str(target), stage, action, rename],
-                            env=env, text=True, **kwargs)
+
+def python(script: str, *args, **kwargs):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)], env=env, text=True, **kwargs)
 
 
 def seed_at(folder) -> int:
@@ -152,7 +174,8 @@ def test_an_empty_folder_is_replaced_only_with_overwrite(tmp_path):
 
 def test_a_second_save_while_one_runs_is_refused_and_the_first_completes(tmp_path, monkeypatch):
     target = save(TINY, tmp_path / "ck")
-    first = child(target, "writing the weights", action="pause", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    first = python(PAUSED, json.dumps(NEW), target, "writing the weights", stdin=subprocess.PIPE,
+                   stdout=subprocess.PIPE)
     try:
         assert first.stdout.readline() == "paused\n"  # it holds the lock, mid-build
         monkeypatch.setattr(limits, "SAVE_LOCK_WAIT_SECONDS", 0)
@@ -229,32 +252,47 @@ STAGES = [  # where the save dies, how it renames, which folder is then at the t
 ]
 
 
+REPAIRED = ("writing the weights", "no-renameat2")  # a killed save for repair() alone
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    """Each job's target (the old folder saved, then a save of NEW killed) and the signal that ended it."""
+    root = tmp_path_factory.mktemp("killed")
+    jobs = [(save(TINY, root / str(i) / "ck"), stage, rename)
+            for i, (stage, rename, *_) in enumerate([*STAGES, REPAIRED])]
+    driver = python(KILLS, json.dumps(NEW), json.dumps([[str(t), s, r] for t, s, r in jobs]),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = driver.communicate(timeout=600)
+    assert driver.returncode == 0, err
+    return {(stage, rename): (target, signal) for (target, stage, rename), signal in zip(jobs, json.loads(out))}
+
+
 @pytest.mark.parametrize(("stage", "rename", "expected"), STAGES)
-def test_a_save_killed_leaves_the_old_or_the_new_folder_and_the_next_save_cleans_up(tmp_path, stage, rename,
+def test_a_save_killed_leaves_the_old_or_the_new_folder_and_the_next_save_cleans_up(killed, stage, rename,
                                                                                     expected):
-    target = save(TINY, tmp_path / "ck")
-    killed = child(target, stage, rename=rename, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert killed.wait(timeout=120) == -9, killed.stderr.read()
+    target, signal = killed[stage, rename]
+    assert signal == 9  # SIGKILL, at that stage
     if expected is None:
-        assert not target.exists() and any(name.endswith(".old") for name in names(tmp_path))
+        assert not target.exists() and any(name.endswith(".old") for name in names(target.parent))
         lines = repair(target)
         assert lines[0].startswith(f"restored {target} from .ck.") and len(lines) == 2  # and the new copy removed
         expected = "old"
     assert seed_at(target) == {"old": 3, "new": 4}[expected]
     assert not safe_folder._not_ours(target) and safe_folder._complete(target)
-    with pytest.warns(UserWarning, match="DIR: removed .ck.") if len(names(tmp_path)) > 1 else nullcontext():
+    with pytest.warns(UserWarning, match="DIR: removed .ck.") if len(names(target.parent)) > 1 else nullcontext():
         save({**TINY, "seed": 6}, target, overwrite=True)
-    assert names(tmp_path) == ["ck"]  # hidden copies and the killed save's lock file are gone
+    assert names(target.parent) == ["ck"]  # hidden copies and the killed save's lock file are gone
     assert seed_at(target) == 6 and check(target)["parameters"] > 0
 
 
-def test_repair_removes_the_build_of_a_killed_save_and_says_so(tmp_path):
-    target = save(TINY, tmp_path / "ck")
-    assert child(target, "writing the processors", stdout=subprocess.DEVNULL).wait(timeout=120) == -9
-    leftover = [name for name in names(tmp_path) if name.endswith(".partial")]
-    assert len(leftover) == 1
+def test_repair_removes_the_build_of_a_killed_save_and_says_so(killed):
+    target, signal = killed[REPAIRED]
+    assert signal == 9
+    leftover = [name for name in names(target.parent) if name.endswith(".partial")]
+    assert len(leftover) == 1 and seed_at(target) == 3
     assert repair(target) == [f"removed {leftover[0]}, left by a killed save"]
-    assert names(tmp_path) == ["ck"] and repair(target) == []
+    assert names(target.parent) == ["ck"] and repair(target) == []
 
 
 def test_a_failure_between_the_two_renames_puts_the_old_folder_back_at_once(tmp_path, monkeypatch):
@@ -283,14 +321,12 @@ def test_a_failing_build_leaves_no_parent_folders(tmp_path):
     assert names(tmp_path) == []
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o027])
-def test_folders_and_files_follow_the_umask(cli, tmp_path, umask):
-    spec = tmp_path / "tiny.json"
-    spec.write_text(json.dumps(TINY))
-    target = tmp_path / "made" / "ck"
-    out = subprocess.run([sys.executable, "-m", "composer", "save", str(spec), str(target)], capture_output=True,
-                         text=True, umask=umask, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    assert out.returncode == 0, out.stderr
+def test_folders_and_files_follow_the_umask(tmp_path):
+    umask = os.umask(0o027)  # not the default 0o022, and not what tempfile.mkdtemp gives (0o077)
+    try:
+        target = save(TINY, tmp_path / "made" / "ck")
+    finally:
+        os.umask(umask)
     for folder in (target.parent, target):
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
-    assert stat.S_IMODE((target / "config.json").stat().st_mode) == 0o666 & ~umask
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+    assert stat.S_IMODE((target / "config.json").stat().st_mode) == 0o640
