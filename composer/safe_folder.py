@@ -6,8 +6,9 @@ one atomic ``renameat2(RENAME_EXCHANGE)`` (two renames where the filesystem refu
 interruption between them is undone by the next save or ``repair``). Only a folder whose every file is
 listed in its ``composer.files.json``, unchanged, is ever replaced or deleted, so a file a person added
 or edited is never removed; an empty folder holds nothing to lose. A lock beside the target
-(``.NAME.lock``, removed when released) serialises saves to one target, and leftovers of killed saves
-are cleaned up by the next one, under that lock.
+(``.NAME.composer.lock``, removed when released) serialises saves to one target, and leftovers of
+killed saves (hidden ``.NAME.XXXXXXXX.partial`` and ``.old`` folders) are cleaned up by the next one,
+under that lock. The names are the composer's: a person's folder is never named like that.
 """
 
 from __future__ import annotations
@@ -297,6 +298,8 @@ def writing(target: Path, overwrite: bool, report: Report) -> Iterator[Path]:
                     admit(target, overwrite, appeared=not existed)  # under the lock, right before the replace
                     _replace(tmp, target, report)
                     _fsync(target.parent)
+                except FileExistsError:  # a folder arrived in the instant before the rename
+                    raise _changed(target) from None
                 except OSError as err:
                     raise SpecError("DIR", f"cannot write {target}: {err.strerror or one_line(err)}") from None
             except BaseException:
@@ -471,7 +474,7 @@ def _locked(target: Path) -> Iterator[None]:
     lock file is removed while still held (filelock retries on an unlinked file)."""
     from filelock import FileLock, Timeout
 
-    path = target.with_name(f".{target.name}.lock")
+    path = target.with_name(f".{target.name}.composer.lock")
     lock = FileLock(path, timeout=limits.SAVE_LOCK_WAIT_SECONDS)
     try:
         lock.acquire()
