@@ -130,7 +130,7 @@ def _entries(folder: Path) -> tuple[dict[str, os.stat_result], list[str]]:
     return files, other
 
 
-def seal(folder: Path) -> None:
+def _seal(folder: Path) -> None:
     """Flush a finished build to disk and record what it wrote: the manifest, written last, is what
     makes a folder complete."""
     files, _ = _entries(folder)
@@ -294,7 +294,7 @@ def writing(target: Path, overwrite: bool, report: Report) -> Iterator[Path]:
             try:
                 yield tmp
                 try:
-                    seal(tmp)
+                    _seal(tmp)
                     admit(target, overwrite, appeared=not existed)  # under the lock, right before the replace
                     _replace(tmp, target, report)
                     _fsync(target.parent)
