@@ -234,7 +234,7 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             raw = read("config.json")
             try:
                 config = json.loads(raw) if raw is not None else {}
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not isinstance(config, dict):
                 continue
@@ -246,6 +246,18 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             else:
                 config.pop(args[0], None)
             replace("config.json", dump(config).encode("utf-8", "surrogatepass"))
+        elif op == "remote":  # code of the folder's own: transformers would run it for an unknown type
+            raw = read("config.json")
+            config = json.loads(raw) if raw is not None else {}
+            config = config if isinstance(config, dict) else {}
+            config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}
+            if args[0] == "unknown_type":
+                config["model_type"] = "evil_type"
+            elif args[0] == "no_type":
+                config.pop("model_type", None)
+            replace("config.json", dump(config).encode("utf-8", "surrogatepass"))
+            (folder / "evil.py").write_text(EVIL_CODE)
+            implied["remote"] = True
         elif op == "config_bytes":
             replace("config.json", args[0])
         elif op == "truncate":

@@ -443,6 +443,7 @@ def damages(draw) -> list[tuple]:
                                              {"tokenizer_class": "BertTokenizer", "model_max_length": 10**30},
                                              {"processor_class": "Wav2Vec2Processor"},
                                              {"auto_map": {"AutoTokenizer": ["evil.EvilTok", None]}})))),
+        st.tuples(st.just("remote"), st.sampled_from(("keep_type", "unknown_type", "no_type"))),
         st.tuples(st.just("config_dir")),
         st.tuples(st.just("symlink_config"), st.sampled_from(("/dev/zero", "/etc/hostname", "../outside.json",
                                                               "config.json"))),
