@@ -332,7 +332,7 @@ def specs(draw, types: tuple[str, ...] = ALL_TYPES, python: bool = False, tiny: 
     if sometimes(10):
         spec["processor"] = draw(st.one_of(st.sampled_from(("Wav2Vec2Processor", "CLIPProcessor", "BertModel")),
                                            json_values(1)))
-    if sometimes(8):
+    if sometimes(5):
         spec["pretrained"] = draw(st.one_of(pretrained_names(), json_values(1)))
     if sometimes(12):
         spec["seed"] = draw(st.one_of(st.integers(), json_values(1)))

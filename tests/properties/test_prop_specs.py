@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import composer
@@ -36,6 +36,17 @@ def _through_api(spec) -> tuple:
 @pytest.mark.issue8("inputs", "sizes")
 @settings(max_examples=examples(400))
 @given(specs())
+# The issue's own examples, always among the cases.
+@example({"model_type": "bert", "pretrained": "org/"})
+@example({"model_type": "bert", "pretrained": "bad name!!"})
+@example({"model_type": "bert", "pretrained": "~nouser/x"})
+@example({"model_type": "bert", "pretrained": "a" * 300})
+@example({"model_type": "bert", "config": {"layer_norm_eps": "\ud800"}})
+@example({"model_type": "distilbert", "config": {"n_heads": [12]}})
+@example({"model_type": "bert", "config": {"num_hidden_layers": 10**12}})
+@example({"model_type": "bert", "config": {"num_labels": 2**40}})
+@example({"model_type": "vit", "image_processor": {"class": "ViTImageProcessor",
+                                                   "options": {"size": {"height": 30_000, "width": 30_000}}}})
 def test_generated_specs_through_the_api(spec):
     with case(_kind(spec), spec) as box, bounded(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -47,6 +58,10 @@ def test_generated_specs_through_the_api(spec):
 @pytest.mark.issue8("inputs")
 @settings(max_examples=examples(150))
 @given(st.one_of(specs(python=True), python_values(), json_values(3)))
+@example({"model_type": "bert", "config": [1]})
+@example([{"model_type": "bert"}])
+@example({"model_type": "bert", "config": {1: 2}})
+@example({"model_type": "bert", "config": {"hidden_act": ("gelu",)}})
 def test_python_values_through_the_api(spec):
     """What only a Python caller can pass: tuples, sets, bytes, non-string keys, a config that is not
     a dict, a list or a number instead of a Spec."""
@@ -64,6 +79,8 @@ def _unique_parameters(model) -> int:
 @pytest.mark.issue8("inputs")
 @settings(max_examples=examples(40))
 @given(specs(types=tuple(TINY), tiny=True))
+@example({"model_type": "bert", "config": {**TINY["bert"]["config"], "layer_norm_eps": float("inf")}})
+@example({"model_type": "bert", "config": {**TINY["bert"]["config"], "layer_norm_eps": float("nan")}})
 def test_tiny_designs_export_code_that_runs(spec):
     """The exported code of a small accepted design runs as written and builds what the summary counts
     (NaN and infinity become `layer_norm_eps=inf` today: a NameError when run)."""
