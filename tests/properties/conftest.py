@@ -34,6 +34,16 @@ def case_tmp(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm(case_tmp):
+    """Import torch and transformers' Auto mappings and build one design before any case: a cold
+    import on a loaded machine can outlast a case's limit, and an import the alarm interrupts
+    leaves transformers' lazy modules broken for the rest of the session."""
+    import composer
+
+    composer.summarize({"model_type": "bert", "config": {"num_hidden_layers": 1}})
+
+
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory, minilm_dir) -> dict[str, Path]:
     """Real checkpoint folders, saved once per session by composer.save, plus the real MiniLM."""
