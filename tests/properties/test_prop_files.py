@@ -16,7 +16,7 @@ COMMANDS = (["summary"], ["summary", "--json"], ["code"], ["code", "--output-dir
 
 
 @pytest.mark.issue8("inputs", "sizes")
-@settings(max_examples=examples(250))
+@settings(max_examples=examples(150))
 @given(spec_file_bytes(), st.sampled_from(COMMANDS))
 def test_spec_files_through_the_command_line(data, command):
     with case("<spec file>", data, command) as box, bounded():
@@ -31,7 +31,7 @@ def test_spec_files_through_the_command_line(data, command):
 
 
 @pytest.mark.issue8("inputs")
-@settings(max_examples=examples(100))
+@settings(max_examples=examples(60))
 @given(spec_file_bytes())
 def test_spec_files_through_the_api(data):
     with case("<spec file>", data) as box, bounded():

@@ -39,7 +39,7 @@ def _assert_trustworthy(report, err, implied, box) -> None:
 
 
 @pytest.mark.issue8("folders", "sizes")
-@settings(max_examples=examples(160))
+@settings(max_examples=examples(100))
 @given(BASES, damages())
 def test_check_on_damaged_folders(pristine, base, recipe):
     with case(f"<folder {base}>", base, recipe) as box, bounded(), warnings.catch_warnings():
@@ -54,7 +54,7 @@ def test_check_on_damaged_folders(pristine, base, recipe):
 
 
 @pytest.mark.issue8("folders")
-@settings(max_examples=examples(40))
+@settings(max_examples=examples(30))
 @given(BASES, damages())
 def test_check_on_damaged_folders_from_the_command_line(pristine, base, recipe):
     with case(f"<folder {base}>", base, recipe) as box, bounded(), warnings.catch_warnings():
@@ -75,7 +75,7 @@ def overrides(draw, base):
 
 
 @pytest.mark.issue8("folders", "sizes")
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(40))
 @given(st.sampled_from(("distilbert", "vit", "wav2vec2")).flatmap(
     lambda base: st.tuples(st.just(base), damages(), overrides(base))), st.booleans())
 def test_damaged_folders_as_pretrained(pristine, drawn, also_save):

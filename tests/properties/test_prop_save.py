@@ -35,7 +35,7 @@ def _leftovers(root) -> list[str]:
 
 
 @pytest.mark.issue8("save", "inputs")
-@settings(max_examples=examples(70))
+@settings(max_examples=examples(40))
 @given(specs(types=tuple(TINY), tiny=True), st.sampled_from(TARGETS), st.booleans(), st.booleans())
 def test_save_writes_a_whole_folder_or_nothing(pristine, spec, target, overwrite, from_cli):
     with case(spec["model_type"], spec, target, overwrite, from_cli) as box, bounded(), warnings.catch_warnings():

@@ -34,7 +34,7 @@ def _through_api(spec) -> tuple:
 
 
 @pytest.mark.issue8("inputs", "sizes")
-@settings(max_examples=examples(400))
+@settings(max_examples=examples(250))
 @given(specs())
 # The issue's own examples, always among the cases.
 @example({"model_type": "bert", "pretrained": "org/"})
@@ -56,7 +56,7 @@ def test_generated_specs_through_the_api(spec):
 
 
 @pytest.mark.issue8("inputs")
-@settings(max_examples=examples(150))
+@settings(max_examples=examples(100))
 @given(st.one_of(specs(python=True), python_values(), json_values(3)))
 @example({"model_type": "bert", "config": [1]})
 @example([{"model_type": "bert"}])
@@ -77,7 +77,7 @@ def _unique_parameters(model) -> int:
 
 
 @pytest.mark.issue8("inputs")
-@settings(max_examples=examples(40))
+@settings(max_examples=examples(30))
 @given(specs(types=tuple(TINY), tiny=True))
 @example({"model_type": "bert", "config": {**TINY["bert"]["config"], "layer_norm_eps": float("inf")}})
 @example({"model_type": "bert", "config": {**TINY["bert"]["config"], "layer_norm_eps": float("nan")}})
