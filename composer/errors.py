@@ -9,13 +9,14 @@ class SpecError(ValueError):
     """A design that cannot be built, with the dotted path of the field at fault.
 
     ``str(err)`` is the one line the command line prints, e.g.
-    ``config.n_heads: expected int, got 'twelve'``.
+    ``config.n_heads: expected int, got 'twelve'``. A field path holding a huge key is cut short in
+    that line (``field`` keeps it whole, for the views that place the error).
     """
 
     def __init__(self, field: str, message: str):
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}" if field else message)
+        super().__init__(f"{_clip(field, MAX_SHOWN_CHARS)}: {message}" if field else message)
 
 
 class ComposerWarning(UserWarning):
