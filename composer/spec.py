@@ -11,7 +11,6 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, fields
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +111,15 @@ _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def _depth(text: str) -> int:
+def _too_deep(text: str) -> bool:
     if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0  # too few brackets to be too deep: nothing to scan
-    steps = (_STEP.get(m.group(), 0) for m in _STRING_OR_BRACKET.finditer(text))
-    return max(accumulate(steps, initial=0))
+        return False  # too few brackets to be too deep: nothing to scan
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        depth += _STEP.get(match.group(), 0)
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -136,7 +139,7 @@ def _integer(digits: str) -> int | str:
 def parse(text: str, where: str = "spec") -> Any:
     """Spec JSON text as data; refused in one line if it is not strict JSON data within the limits
     (checked by ``plain`` at the field: NaN, a 5,000-digit integer or a repeated key is named there)."""
-    if _depth(text) > MAX_DEPTH:
+    if _too_deep(text):
         raise SpecError(where, f"nested deeper than {MAX_DEPTH} levels of objects and lists")
     try:
         return json.loads(text, parse_int=_integer, object_pairs_hook=_unique_keys)

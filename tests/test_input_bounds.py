@@ -39,6 +39,7 @@ def refused(capsys, *args, start: str) -> str:
     assert code == 2, err
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1 and err.startswith(f"error: {start}"), err
+    assert len(err) < 1000  # a value is shown cut short, never whole
     return err
 
 
@@ -57,6 +58,8 @@ FILE_CASES = {
     "~nouser vocab": ({"model_type": "bert", "tokenizer": {"vocab_file": "~nouser/vocab.txt"}}, "tokenizer.vocab_file"),
     "not UTF-8": (b'{"model_type": "bert", "config": {"hidden_act": "gel\xff"}}', "spec"),
     "deeply nested array": ("[" * 100_000, "spec"),
+    "nesting that broke exported code": ('{"model_type": "bert", "config": {"id2label": {"0": ' + "[" * 250
+                                         + "]" * 250 + ', "1": "b"}}}', "spec"),
     "deeply nested inside config": ('{"model_type": "bert", "config": {"id2label": {"0": ' + "[" * 5000 + "]" * 5000
                                     + "}}}", "spec"),
     "5,000-digit integer": ('{"model_type": "bert", "config": {"hidden_size": ' + "9" * 5000 + "}}",
@@ -65,7 +68,8 @@ FILE_CASES = {
     "a list where an option expects a number": (
         {"model_type": "vit", "image_processor": {"class": "ViTImageProcessor", "options": {"resample": [1]}}},
         "image_processor.options.resample"),
-    "lone surrogate": ('{"model_type": "bert", "config": {"hidden_act": "\\ud800"}}', "config.hidden_act"),
+    "lone surrogate": ('{"model_type": "bert", "config": {"id2label": {"0": "\\ud800", "1": "b"}}}',
+                       "config.id2label.0"),  # a label name transformers takes as it is: broke `code` only
     "lone surrogate in a key": ('{"model_type": "bert", "config": {"\\udfff": 1}}', "config"),
     "Infinity": ('{"model_type": "bert", "config": {"layer_norm_eps": Infinity}}', "config.layer_norm_eps"),
     "NaN": ('{"model_type": "bert", "config": {"layer_norm_eps": NaN}}', "config.layer_norm_eps"),
@@ -141,7 +145,7 @@ def test_no_hang_and_no_endless_read(cli, tmp_path):
 @pytest.mark.parametrize("content, field", [
     ("[" * 100_000, "spec"),
     ({"model_type": "bert", "pretrained": "org/"}, "pretrained"),
-    ('{"model_type": "bert", "config": {"hidden_act": "\\ud800"}}', "config.hidden_act"),
+    ('{"model_type": "bert", "config": {"id2label": {"0": "\\ud800", "1": "b"}}}', "config.id2label.0"),
 ])
 def test_real_command_line_exits_2_without_traceback(cli, tmp_path, content, field):
     out = cli("code", spec_file(tmp_path, content))
