@@ -102,7 +102,8 @@ def _no_model_reason(model_type: str) -> str:
     from transformers.models.auto.configuration_auto import model_type_to_module_name
 
     if model_type in backbone_types():
-        return f"{shown(model_type)} is only a backbone (AutoBackbone): choose it as the backbone of a model that takes one"
+        return (f"{shown(model_type)} is only a backbone (AutoBackbone): choose it as the backbone of a model "
+                "that takes one")
     family = model_type_to_module_name(model_type)
     kin = [t for t in model_types() if t != model_type and model_type_to_module_name(t) == family and heads(t)]
     reason = f"{shown(model_type)} has no model class in transformers' Auto mappings"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import socket
-from pathlib import Path
 from urllib.parse import urlparse
 
 from composer.errors import SpecError, one_line, shown
