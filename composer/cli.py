@@ -10,6 +10,7 @@ import sys
 import warnings
 
 from composer.errors import ComposerWarning, SpecError
+from composer.paths import checked_path
 
 
 def _types(args) -> str:
@@ -77,7 +78,7 @@ def _save(args) -> str:
 def _check(args) -> str:
     from composer.checkpoint import check, format_check
 
-    report = check(args.dir)
+    report = check(checked_path(args.dir, "DIR"))
     return json.dumps(report, indent=2) + "\n" if args.json else format_check(report)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
 import socket
-from pathlib import Path
 from urllib.parse import urlparse
 
-from composer.errors import SpecError
+from composer.errors import SpecError, one_line, shown
+from composer.paths import checked_path, is_dir
 
 
 @functools.cache
@@ -30,15 +31,28 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1
 
 
+def check_hub_id(name: str, where: str) -> None:
+    """huggingface_hub's own rules for a repo id, checked before any network call (its
+    HFValidationError would otherwise surface as a traceback from deep inside from_pretrained)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as err:
+        reason = one_line(err).replace(f": '{name}'", "")  # the id itself is shown once, bounded
+        raise SpecError(where, f"{shown(name)} is not a folder, and not a valid hub id: {reason}") from None
+
+
 def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, bool]:
     """(what to pass to from_pretrained, local_files_only) for a folder or hub id."""
-    path = Path(name).expanduser()
-    if path.is_dir():
-        if needs and not (path / needs).exists():
-            raise SpecError(where, f"{name!r} is a folder without {needs}; give a save_pretrained folder")
+    path = checked_path(name, where)
+    if is_dir(path):
+        if needs and not os.path.exists(path / needs):
+            raise SpecError(where, f"{shown(name)} is a folder without {needs}; give a save_pretrained folder")
         return str(path.resolve()), True
-    if _looks_like_path(name) or path.exists():
-        raise SpecError(where, f"folder {name!r} does not exist")
+    if _looks_like_path(name) or os.path.exists(path):
+        raise SpecError(where, f"folder {shown(name)} does not exist")
+    check_hub_id(name, where)
     if hub_reachable():
         return name, False
     from huggingface_hub import try_to_load_from_cache
@@ -48,6 +62,6 @@ def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, boo
         return name, True
     raise SpecError(
         where,
-        f"{name!r} is not a local folder and the hub cannot be reached (offline); "
+        f"{shown(name)} is not a local folder and the hub cannot be reached (offline); "
         "give a local save_pretrained folder, or load it once while online",
     )

@@ -10,9 +10,10 @@ MAX_DEPTH = 32  # nesting of objects and lists in a Spec
 MAX_STRING_CHARS = 1_000_000  # one string value
 MAX_INT = 2**53  # |integer|: what JavaScript (the page) holds exactly
 MAX_SHOWN_CHARS = 80  # how much of a bad value an error message repeats
+MAX_QUOTED_CHARS = 500  # how much of a transformers error message one error line quotes (it may echo a value)
 
 # ----- paths and hub ids ------------------------------------------------------------------------
-MAX_PATH_CHARS = 4096  # a whole path (Linux PATH_MAX)
+MAX_PATH_BYTES = 4096  # a whole path, UTF-8 encoded, as Linux counts PATH_MAX
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
 
 # ----- sizes in a design (checked before anything is built) -------------------------------------

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from composer import limits
-from composer.errors import ComposerWarning, SpecError, one_line
+from composer.errors import ComposerWarning, SpecError, one_line, shown
+from composer.paths import checked_path
 
 MANIFEST = "composer.files.json"
 _TAG = "transformers-composer"  # what a manifest says wrote the folder
@@ -55,29 +56,18 @@ class FolderExists(SpecError):
 
 def target_path(directory: str | os.PathLike) -> Path:
     """The absolute folder a save may write, or the one-line reason it may not (before any change)."""
-    if not isinstance(directory, (str, os.PathLike)):
-        raise SpecError("DIR", f"expected a folder path, got {type(directory).__name__}")
-    text = os.fspath(directory)
-    if not isinstance(text, str) or not text.strip():
+    if isinstance(directory, str) and not directory.strip():
         raise SpecError("DIR", "no folder given (an empty name is the current folder); name a new folder, "
                                "e.g. my_model")
-    if len(text) > limits.MAX_PATH_CHARS:
-        raise SpecError("DIR", f"path of {len(text):,} characters; at most {limits.MAX_PATH_CHARS:,}")
-    if "\0" in text:
-        raise SpecError("DIR", "path contains a NUL character")
+    path = checked_path(directory, "DIR")
     name_room = limits.MAX_NAME_BYTES - _SIBLING_EXTRA
-    for part in Path(text).parts:
-        try:
-            size = len(os.fsencode(part))
-        except UnicodeEncodeError:
-            raise SpecError("DIR", f"{part!r} is not a valid file name (a lone surrogate)") from None
-        if size > name_room:
-            raise SpecError("DIR", f"a folder name of {size:,} bytes; at most {name_room} (a save needs room "
-                                   "for its hidden .NAME.*.partial sibling)")
+    if len(os.fsencode(path.name)) > name_room:
+        raise SpecError("DIR", f"a folder name of {len(os.fsencode(path.name)):,} bytes; at most {name_room} (a save "
+                               "needs room for its hidden .NAME.*.partial sibling)")
     try:
-        target = Path(text).expanduser().resolve()
+        target = path.resolve()
     except (OSError, RuntimeError, ValueError) as err:
-        raise SpecError("DIR", f"{text!r}: {one_line(err)}") from None
+        raise SpecError("DIR", f"{shown(str(path))}: {one_line(err)}") from None
     if target.parent == target:
         raise SpecError("DIR", f"{target} is the filesystem root; name a new folder")
     for what, place in (("your home folder", _place(Path.home)), ("the current folder", _place(Path.cwd))):
