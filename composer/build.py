@@ -143,7 +143,12 @@ def build_config(spec: Spec):
 
 
 def build_model(spec: Spec, device: str = "cpu"):
-    """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights."""
+    """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights, and
+    refused first if its weights would not fit in this machine's memory."""
+    if device == "cpu":
+        from composer.sizes import check_fits
+
+        check_fits(spec)
     config = build_config(spec)
     steps = model_steps(spec)
     try:

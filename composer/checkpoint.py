@@ -22,9 +22,11 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     from composer.api import ready
     from composer.build import build_model, build_processors
     from composer.codegen import SAVED
+    from composer.sizes import check_fits
 
     report = progress or (lambda stage, fraction: None)
     spec = ready(spec)
+    check_fits(spec)  # before anything is written
     target = Path(directory).expanduser().resolve()
     if target.exists() and not overwrite:
         raise SpecError("DIR", f"{target} exists; pass --overwrite (overwrite=True) to replace it")

@@ -15,10 +15,10 @@ from composer import limits
 from composer.errors import SpecError
 
 # Config attributes that count repeated blocks (num_hidden_layers, n_layer, encoder_layers, depths,
-# num_blocks, num_stages, ...), matched on the names of every config class's fields, so a new model's
+# num_blocks, num_stages, VITS' num_flows, ...), matched on the names of every config class's fields, so a new model's
 # counts are bounded too. Layer indices (feature_layer, mlp_only_layers) match as well, harmlessly:
 # an index past MAX_LAYERS cannot point at a layer.
-LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
+LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?|flows?)$")
 EXPERT_COUNT = re.compile(r"(^|_)(local_|routed_|shared_)?experts$")
 
 
@@ -199,21 +199,3 @@ def check_audio_options(options: dict[str, Any], where: str) -> None:
         if value > bound[0]:
             raise SpecError(f"{where}.options.{name}", over(value, bound[2], *bound[:2]))
 
-
-def check_sampling_rate(rate: Any, what: str) -> None:
-    """A clip's rate, before it is resampled or padded (raises ValueError: the caller words it)."""
-    if isinstance(rate, (int, float)) and rate > limits.MAX_SAMPLING_RATE:
-        raise ValueError(f"{what} is {over(rate, 'Hz', limits.MAX_SAMPLING_RATE, 'MAX_SAMPLING_RATE')}")
-
-
-def resample_factors(from_rate: int, to_rate: int) -> tuple[int, int]:
-    """(up, down) of a polyphase resample; ValueError when either passes MAX_RESAMPLE_FACTOR (its
-    filter has 20 x max(up, down) taps: 999,983 Hz to 16 kHz is a 20-million-tap filter)."""
-    from math import gcd
-
-    g = gcd(int(from_rate), int(to_rate))
-    up, down = int(to_rate) // g, int(from_rate) // g
-    if max(up, down) > limits.MAX_RESAMPLE_FACTOR:
-        raise ValueError(f"resampling from {int(from_rate):,} Hz to {int(to_rate):,} Hz is a factor of {up:,}/{down:,}; "
-                         f"{over(max(up, down), '', limits.MAX_RESAMPLE_FACTOR, 'MAX_RESAMPLE_FACTOR')}")
-    return up, down
