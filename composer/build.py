@@ -175,10 +175,12 @@ def _on_meta(steps: list[Step], config):
     import torch
     from transformers.initialization import no_init_weights
 
+    from composer.sizes import module_budget
+
     # Nothing is random on meta, and reseeding the process' generator would change a CPU build
     # running in another thread.
     steps = [step for step in steps if step.callee != "torch.manual_seed"]
-    with torch.device("meta"):
+    with torch.device("meta"), module_budget():
         if not _TORCH_INIT.acquire(blocking=False):  # a CPU build is running and needs torch's init
             return run(steps, {"config": config})["model"]
         try:

@@ -9,6 +9,8 @@ the limit, naming the constant in composer.limits.
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 from composer import limits
@@ -56,6 +58,42 @@ def check_config_value(name: str, value: Any, where: str) -> None:
         return
     if isinstance(value, int) and not isinstance(value, bool) and value > limit:
         raise SpecError(where, over(value, unit, limit, limit_name))
+
+
+# ----- what a build makes ----------------------------------------------------------------------
+
+_COUNTING = threading.local()  # modules made so far by this thread's build; None outside one
+_HOOK = []  # the one process-wide registration hook, installed on first use
+
+
+def _count_module(module, name, submodule):
+    count = getattr(_COUNTING, "modules", None)
+    if count is None:  # not inside a build of this thread
+        return None
+    _COUNTING.modules = count + 1
+    if count + 1 > limits.MAX_MODULES:
+        raise SpecError("config", f"the design has more than {limits.MAX_MODULES:,} modules, the limit "
+                        "(composer.limits.MAX_MODULES); use fewer layers, experts or blocks")
+    return None
+
+
+@contextmanager
+def module_budget():
+    """Stop a build once it has made MAX_MODULES modules: each field is bounded alone, but products
+    (1,000 layers x 65,536 experts) would still build for hours."""
+    from torch.nn.modules.module import register_module_module_registration_hook
+
+    with _LOCK:
+        if not _HOOK:
+            _HOOK.append(register_module_module_registration_hook(_count_module))
+    _COUNTING.modules = 0
+    try:
+        yield
+    finally:
+        _COUNTING.modules = None
+
+
+_LOCK = threading.Lock()
 
 
 # ----- memory of a CPU build -------------------------------------------------------------------

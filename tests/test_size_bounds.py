@@ -71,7 +71,7 @@ def test_two_to_the_forty_labels_are_refused_before_id2label_is_built(tmp_path):
     ("bart", {"encoder_layers": 2000}, "config.encoder_layers", "2,000 layers"),
     ("swin", {"depths": [2, 2, 10**6, 2]}, "config.depths[2]", "1,000,000 layers"),
     ("vits", {"prior_encoder_num_flows": 10**6}, "config.prior_encoder_num_flows", "1,000,000 layers"),
-    ("mixtral", {"num_local_experts": 10**6}, "config.num_local_experts", "1,000,000 experts is over the limit of 4,096"),
+    ("mixtral", {"num_local_experts": 10**6}, "config.num_local_experts", "1,000,000 experts is over the limit of 65,536"),
     ("bert", {"vocab_size": 10**9}, "config.vocab_size", "1,000,000,000 tokens is over the limit of 67,108,864"),
     ("bert", {"hidden_size": 2**40}, "config.hidden_size", "1,099,511,627,776 is over the limit of 2,147,483,647"),
     ("bert", {"id2label": {str(i): str(i) for i in range(100_001)}}, "config.id2label",
@@ -87,6 +87,17 @@ def test_a_backbone_config_is_bounded_too():
     with pytest.raises(SpecError) as err:
         validate(Spec(model_type="upernet", architecture="UperNetForSemanticSegmentation", backbone={"model_type": "convnext", "config": {"depths": [3, 3, 5000, 3]}}))
     assert err.value.field == "backbone.config.depths[2]"
+
+
+def test_a_build_stops_at_max_modules(monkeypatch):
+    """Each field is bounded alone; their product (layers x experts x ...) is bounded by what the build makes."""
+    from composer.build import build_meta_model
+
+    monkeypatch.setattr(limits, "MAX_MODULES", 100)  # BERT with 11 layers makes over 200
+    with pytest.raises(SpecError) as err:
+        build_meta_model(validate(Spec(model_type="bert", config={"num_hidden_layers": 11}), deep=False))
+    assert str(err.value) == ("config: the design has more than 100 modules, the limit (composer.limits.MAX_MODULES); "
+                              "use fewer layers, experts or blocks")
 
 
 def test_the_limit_itself_is_allowed():
