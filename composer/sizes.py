@@ -17,10 +17,15 @@ from composer import limits
 from composer.errors import SpecError
 
 # Config attributes that count repeated blocks (num_hidden_layers, n_layer, encoder_layers, depths,
-# num_blocks, num_stages, VITS' num_flows, ...), matched on the names of every config class's fields, so a new model's
+# num_blocks, num_stages, ...), matched on the names of every config class's fields, so a new model's
 # counts are bounded too. Layer indices (feature_layer, mlp_only_layers) match as well, harmlessly:
 # an index past MAX_LAYERS cannot point at a layer.
-LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?|flows?)$")
+LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
+# Other counts of repeated modules, found by building every model type with each integer field at
+# 10**6 (VITS' num_flows, ALBERT's groups, Mimi's quantizers, DAC's codebooks, MobileBERT's networks,
+# Canine's hash functions, Gemma3n's altup inputs, RF-DETR's groups, ...); also bounded by MAX_LAYERS.
+REPEAT_COUNT = re.compile(r"(flows|hidden_groups|group_num|quantizers|codebooks|networks|convs|hash_functions"
+                          r"|num_inputs|_times|group_detr)$")
 EXPERT_COUNT = re.compile(r"(^|_)(local_|routed_|shared_)?experts$")
 
 
@@ -30,6 +35,8 @@ def _config_bound(name: str) -> tuple[int, str, str]:
         return limits.MAX_LABELS, "MAX_LABELS", "labels"
     if LAYER_COUNT.search(name):
         return limits.MAX_LAYERS, "MAX_LAYERS", "layers"
+    if REPEAT_COUNT.search(name):
+        return limits.MAX_LAYERS, "MAX_LAYERS", ""
     if EXPERT_COUNT.search(name):
         return limits.MAX_EXPERTS, "MAX_EXPERTS", "experts"
     if "vocab" in name:

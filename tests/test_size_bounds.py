@@ -70,7 +70,9 @@ def test_two_to_the_forty_labels_are_refused_before_id2label_is_built(tmp_path):
     ("gpt2", {"n_layer": 5000}, "config.n_layer", "5,000 layers is over the limit of 1,000"),  # an alias
     ("bart", {"encoder_layers": 2000}, "config.encoder_layers", "2,000 layers"),
     ("swin", {"depths": [2, 2, 10**6, 2]}, "config.depths[2]", "1,000,000 layers"),
-    ("vits", {"prior_encoder_num_flows": 10**6}, "config.prior_encoder_num_flows", "1,000,000 layers"),
+    ("vits", {"prior_encoder_num_flows": 10**6}, "config.prior_encoder_num_flows", "1,000,000 is over the limit of 1,000"),
+    ("mimi", {"num_quantizers": 10**6}, "config.num_quantizers", "1,000,000 is over the limit of 1,000"),
+    ("albert", {"num_hidden_groups": 10**6}, "config.num_hidden_groups", "1,000,000 is over the limit of 1,000"),
     ("mixtral", {"num_local_experts": 10**6}, "config.num_local_experts", "1,000,000 experts is over the limit of 65,536"),
     ("bert", {"vocab_size": 10**9}, "config.vocab_size", "1,000,000,000 tokens is over the limit of 67,108,864"),
     ("bert", {"hidden_size": 2**40}, "config.hidden_size", "1,099,511,627,776 is over the limit of 2,147,483,647"),
