@@ -145,8 +145,13 @@ def build_config(spec: Spec):
 
 
 def build_model(spec: Spec, device: str = "cpu"):
-    """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights."""
+    """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights, and
+    refused first if its weights would not fit in this machine's memory."""
     spec = as_spec(spec)
+    if device == "cpu":
+        from composer.sizes import check_fits
+
+        check_fits(spec)
     config = build_config(spec)
     steps = model_steps(spec)
     try:
@@ -173,10 +178,12 @@ def _on_meta(steps: list[Step], config):
     import torch
     from transformers.initialization import no_init_weights
 
+    from composer.sizes import module_budget
+
     # Nothing is random on meta, and reseeding the process' generator would change a CPU build
     # running in another thread.
     steps = [step for step in steps if step.callee != "torch.manual_seed"]
-    with torch.device("meta"):
+    with torch.device("meta"), module_budget():
         if not _TORCH_INIT.acquire(blocking=False):  # a CPU build is running and needs torch's init
             return run(steps, {"config": config})["model"]
         try:

@@ -22,11 +22,13 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     from composer.api import ready
     from composer.build import build_model, build_processors
     from composer.codegen import SAVED
+    from composer.sizes import check_fits
 
     report = progress or (lambda stage, fraction: None)
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
     spec = ready(spec)
+    check_fits(spec)  # before anything is written
     with writing(target, overwrite, report) as tmp:
         report("building the model", 0.05)
         model = build_model(spec, device="cpu")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from composer.errors import SpecError, shown
+from composer.sizes import check_config_value
 
 # Kept out of the form: transformers or the composer itself sets them.
 MANAGED = {"transformers_version", "architectures", "dtype"}
@@ -244,7 +245,8 @@ _KIND_CHECKS = {
 
 
 def check_value(f: Field, value: Any, where: str) -> None:
-    """Raise SpecError if ``value`` is not allowed for field ``f`` (JSON values only)."""
+    """Raise SpecError if ``value`` is not allowed for field ``f`` (JSON values only), or is a size
+    past composer.limits (layers, labels, vocabulary, any integer)."""
     if value is None:
         if f.nullable:
             return
@@ -256,3 +258,4 @@ def check_value(f: Field, value: Any, where: str) -> None:
     if not any(_KIND_CHECKS[k](value) for k in f.kinds or (f.type,)):
         wanted = " or ".join(f.kinds or (f.type,))
         raise SpecError(where, f"expected {wanted}, got {shown(value)}")
+    check_config_value(f.name, value, where)

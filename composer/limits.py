@@ -19,6 +19,22 @@ MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
 # ----- sizes in a design (checked before anything is built) -------------------------------------
 MAX_LAYERS = 1_000  # any count of repeated blocks (num_hidden_layers, n_layers, depths, ...); ~2 ms each on meta
 MAX_LABELS = 100_000  # num_labels / id2label entries (ImageNet-21k has 21,843)
+MAX_VOCAB = 2**26  # any vocabulary size (67,108,864): 3x the largest default, longcat's 20M n-gram table
+MAX_CONFIG_INT = 2**31 - 1  # any other integer of a config: the largest index a torch int32 kernel takes
+MAX_EXPERTS = 65_536  # experts of a mixture-of-experts layer: 4x the most any default has (doge: 16,384)
+MAX_MODULES = 50_000  # modules one design builds, for counts no name says (albert groups, mimi quantizers) and products (BERT at MAX_LAYERS: 18,012)
+MEMORY_MARGIN = 1.5  # a CPU build needs its weights' bytes this many times (init temporaries, contiguous copies)
+MEMORY_RESERVE = 2**30  # ... plus this much for Python, torch and the page cache, against MemAvailable
+
+# ----- preprocessing (checked before a processor runs) -----------------------------------------
+MAX_PIXELS = 25_000_000  # an image to preview (~75 MB decoded); JPEGs up to 8x8 larger are reduced while decoding
+MAX_RESIZED_PIXELS = 25_000_000  # what resizing, cropping or padding makes of an image (~300 MB as float32 RGB)
+MAX_SAMPLING_RATE = 384_000  # Hz, of a clip or a feature extractor: the highest rate audio hardware records
+MAX_RESAMPLE_FACTOR = 10_000  # up or down factor of a polyphase resample (44.1k->16k is 160/441); its filter has 20x this many taps
+MAX_MEL_BINS = 1_024  # feature_size / n_mels / num_mel_bins of a feature extractor (models use 64-128)
+MAX_AUDIO_SECONDS = 600.0  # any duration option of a feature extractor (chunk_length: Whisper pads every clip to it)
+MAX_AUDIO_WINDOW = 65_536  # any other integer option of a feature extractor (n_fft, hop_length, padding multiples, Hz)
+MAX_COMPARED_CHARS = 5_000  # the tokenizer backend comparison runs on this much of a text (100,000 took 12 s)
 
 # ----- saving a checkpoint folder -----------------------------------------------------------------
 SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused

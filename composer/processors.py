@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from composer import sizes
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.paths import checked_path, is_dir, is_file
 from composer.plan import Expr, Ref, Step
@@ -375,17 +376,25 @@ def _allowed_options(cls) -> set[str]:
     return set(getattr(kwargs_type, "__annotations__", {})) | set(init_defaults(cls))
 
 
+PROBE_IMAGE = (29, 37, 3)  # an odd size: resizing really runs
+
+
 def _probe(cls, options: dict[str, Any], key: str) -> str | None:
     """Build the part and run it on a tiny input; the error text, or None if it works. Some values
-    fail only on use (BOX resampling under the torchvision backend), so building is not enough."""
+    fail only on use (BOX resampling under the torchvision backend), so building is not enough.
+    What the resize would make of the input is checked first (a size of 30000x30000 is 10 GB)."""
     import numpy as np
 
     try:
         part = cls(**options)
         if key == "image_processor":
-            part(np.zeros((29, 37, 3), dtype=np.uint8))  # an odd size: resizing really runs
+            height, width, _ = PROBE_IMAGE
+            sizes.check_image_sizes(part, height, width, f"{key}.options", f"the {width}x{height} test image")
+            part(np.zeros(PROBE_IMAGE, dtype=np.uint8))
         else:
             part(np.zeros(1600, dtype=np.float32), sampling_rate=getattr(part, "sampling_rate", 16000))
+    except SpecError:
+        raise
     except Exception as err:
         return one_line(err)
     return None
@@ -432,6 +441,10 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
     if "resample" in options:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")
     _check_option_types(cls, options, key)
+    if key == "image_processor":
+        sizes.check_image_options(options, key)
+    else:
+        sizes.check_audio_options(options, key)
     _check_part_values(cls, options, key)
     if "PilBackend" in {k.__name__ for k in cls.__mro__}:
         warnings.warn(

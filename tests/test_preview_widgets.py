@@ -27,7 +27,8 @@ from composer.preview.text import MAX_DRAWN_CHARS, MAX_TEXT_CHARS
 from widgets import AudioPreview, Composer, ImagePreview, ProcessorBuilder, TokenizerPreview
 from widgets.audio_preview import SAMPLES
 from widgets.image_preview import SAMPLE
-from widgets.tokenizer_preview import COMPARE_CHARS, INLINE_TRAIN_CHARS
+from composer.limits import MAX_COMPARED_CHARS as COMPARE_CHARS
+from widgets.tokenizer_preview import INLINE_TRAIN_CHARS
 
 pytestmark = pytest.mark.filterwarnings("ignore::composer.ComposerWarning")
 

@@ -22,7 +22,6 @@ from widgets._preview import PreviewView, build_part, one_line, save_upload
 # A trained tokenizer is the class's own pipeline with a new vocabulary: the class fixes the algorithm.
 TRAINABLE = {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE", "AlbertTokenizer": "Unigram"}
 INLINE_TRAIN_CHARS = 100_000  # longer training text is kept as a file beside the notebook, not in the Spec
-COMPARE_CHARS = 5_000  # the two backends are compared on the text's start (the pure-Python one is slow)
 COMPARED_TOKENS = 300  # tokens of each side sent to the browser
 SAMPLE_TEXT = "Hello world!  Tokenizers split words into pieces: unbelievable, naïve café, 東京.\nA new line."
 
@@ -141,7 +140,7 @@ class TokenizerPreview(PreviewView):
             self._compare()
 
     def _run_compare(self) -> None:
-        tokenizer, text = self._tokenizer, self.text[:COMPARE_CHARS]
+        tokenizer, text = self._tokenizer, self.text
         if tokenizer is None:
             self.comparison = {}
             return
@@ -155,8 +154,6 @@ class TokenizerPreview(PreviewView):
             if side in result:
                 result[side]["shown"] = len(result[side]["tokens"])
                 result[side]["tokens"] = result[side]["tokens"][:COMPARED_TOKENS]
-        if len(self.text) > COMPARE_CHARS:
-            result["note"] = f"compared on the first {COMPARE_CHARS:,} characters"
         self.comparison = result
 
     # ----- making a tokenizer --------------------------------------------------------------------

@@ -18,6 +18,8 @@ import numpy as np
 
 from composer.preview._common import (PreviewError, envelope, failed, on_one_torch_thread, png_bytes, stats,
                                       to_uint8)
+from composer.limits import MAX_RESAMPLE_FACTOR, MAX_SAMPLING_RATE
+from composer.sizes import FEATURE_COUNTS, over
 
 MAX_SECONDS = 60.0  # longer files and arrays are cut here, with a warning
 ENVELOPE_BINS = 800  # points per drawn waveform
@@ -148,13 +150,19 @@ def wav_bytes(waveform: np.ndarray, sampling_rate: int) -> bytes:
 
 
 def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Polyphase resampling (scipy.signal.resample_poly), the fix for a sampling-rate mismatch."""
+    """Polyphase resampling (scipy.signal.resample_poly), the fix for a sampling-rate mismatch; a
+    PreviewError when its factors pass MAX_RESAMPLE_FACTOR (the filter would take seconds to design)."""
     from math import gcd
 
     from scipy.signal import resample_poly
 
     g = gcd(int(from_rate), int(to_rate))
-    return resample_poly(waveform, int(to_rate) // g, int(from_rate) // g).astype(np.float32)
+    up, down = int(to_rate) // g, int(from_rate) // g
+    if max(up, down) > MAX_RESAMPLE_FACTOR:  # its filter has 20 x max(up, down) taps
+        raise PreviewError(f"resampling from {int(from_rate):,} Hz to {int(to_rate):,} Hz is a factor of {up:,}/{down:,}: "
+                           f"{over(max(up, down), '', MAX_RESAMPLE_FACTOR, 'MAX_RESAMPLE_FACTOR')}; resample the "
+                           f"clip first, e.g. `ffmpeg -i input -ar {int(to_rate)} output.wav`")
+    return resample_poly(waveform, up, down).astype(np.float32)
 
 
 # ----- the preview -----------------------------------------------------------------------------
@@ -178,7 +186,7 @@ def _check_rate(feature_extractor, waveform, rate: int, fix: bool, notes: list[s
 def _feature_axis(feature_extractor, shape: tuple[int, ...]) -> int:
     """Which axis of one example's (2-D) features holds the mel bins: the one whose size the
     extractor names (feature_size, num_mel_bins, …); else the shorter one."""
-    sizes = {getattr(feature_extractor, a, None) for a in ("feature_size", "num_mel_bins", "n_mels", "nb_mel_bins")}
+    sizes = {getattr(feature_extractor, a, None) for a in FEATURE_COUNTS}
     stride = getattr(feature_extractor, "stride", None)
     if isinstance(stride, int) and isinstance(getattr(feature_extractor, "feature_size", None), int):
         sizes.add(feature_extractor.feature_size * stride)  # SeamlessM4T stacks frames
@@ -284,6 +292,8 @@ def audio_preview(feature_extractor, waveform: np.ndarray, sampling_rate: int, r
         raise PreviewError(f"expected a mono clip (one row of samples), got shape {list(np.shape(waveform))}")
     if not np.isfinite(clip).all():
         raise PreviewError("the clip contains NaN or infinite samples")
+    if sampling_rate > MAX_SAMPLING_RATE:
+        raise PreviewError(f"the clip's sampling rate of {over(sampling_rate, 'Hz', MAX_SAMPLING_RATE, 'MAX_SAMPLING_RATE')}")
     if clip.size > MAX_SECONDS * sampling_rate:
         notes.append(f"the clip is {_duration(clip.size / sampling_rate)} long; the preview uses its first "
                      f"{MAX_SECONDS:g} s")

@@ -2,7 +2,9 @@
 tensor's shape, value range and per-channel statistics; every view a small PNG.
 
 Huge or broken files get a clear message: the size is read from the header before any pixel is
-decoded, JPEGs are shrunk while decoding, and anything above ``MAX_PIXELS`` is refused.
+decoded, JPEGs are shrunk while decoding, and anything above ``MAX_PIXELS`` is refused; so is an image
+that resizing, cropping or padding would make larger than ``MAX_RESIZED_PIXELS`` (a 1x20,000 strip
+resized to a shortest edge of 224 is 224x4,480,000), before the processor runs.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from composer.errors import SpecError
+from composer.limits import MAX_PIXELS
 from composer.preview._common import PreviewError, failed, on_one_torch_thread, png_bytes, stats, to_uint8
+from composer.sizes import check_image_sizes
 
-MAX_PIXELS = 25_000_000  # 25 megapixels (~75 MB decoded); JPEGs up to 8x8 times larger are reduced while decoding
 PREVIEW_SIDE = 256  # the long side of every preview PNG
 CHANNEL_NAMES = {1: ["L"], 3: ["R", "G", "B"], 4: ["R", "G", "B", "A"]}
 
@@ -140,6 +144,11 @@ def image_preview(image_processor, image: Any, max_pixels: int = MAX_PIXELS) -> 
     minus its largest magnitude; each normalised channel alone over the tensor's value range;
     shape, range and per-channel mean and std. Images are PNG bytes at most PREVIEW_SIDE long."""
     image, notes = load_image(image, max_pixels)
+    try:
+        check_image_sizes(image_processor, image.height, image.width, "",
+                          f"the {image.width:,}x{image.height:,} image")
+    except SpecError as err:
+        raise PreviewError(f"{type(image_processor).__name__}: {err.message}") from None
     try:
         output = image_processor(image, return_tensors="pt")
     except Exception as err:

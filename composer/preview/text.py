@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from composer.limits import MAX_COMPARED_CHARS
 from composer.preview._common import failed
 
 MAX_TEXT_CHARS = 100_000  # longer texts are cut here, with a warning
@@ -306,13 +307,15 @@ def load_twin(tokenizer) -> tuple[Any, str | None]:
 def compare_backends(tokenizer, text: str, twin=None) -> dict:
     """The tokenizers-backed class and its pure-Python twin (``BertTokenizer`` / ``BertTokenizerLegacy``)
     on one text, token by token (each side placed over the text), with a short explanation of what
-    differs and why. ``twin``: one already loaded with ``load_twin``."""
+    differs and why. ``twin``: one already loaded with ``load_twin``. A longer text is compared on its
+    first MAX_COMPARED_CHARS (the pure-Python side and the diff grow faster than the text), with a note."""
     if twin is None:
         twin, reason = load_twin(tokenizer)
         if twin is None:
             return {"available": False, "reason": reason}
     fast, slow = (tokenizer, twin) if is_fast(tokenizer) else (twin, tokenizer)
-    text = text[:MAX_TEXT_CHARS]
+    note = f"compared on the first {MAX_COMPARED_CHARS:,} characters" if len(text) > MAX_COMPARED_CHARS else None
+    text = text[:MAX_COMPARED_CHARS]
     a, b = _run(fast, text), _run(slow, text)
     diffs = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a["ids"], b["ids"], autojunk=False).get_opcodes():
@@ -321,7 +324,7 @@ def compare_backends(tokenizer, text: str, twin=None) -> dict:
                           "fast_tokens": [t["token"] for t in a["tokens"][i1:i2]],
                           "python_tokens": [t["token"] for t in b["tokens"][j1:j2]]})
     return {"available": True, "fast": a, "python": b, "same_ids": a["ids"] == b["ids"], "differences": diffs,
-            "explanation": _explain(a, b, diffs, text)}
+            "explanation": _explain(a, b, diffs, text), **({"note": note} if note else {})}
 
 
 def _explain(a: dict, b: dict, diffs: list[dict], text: str) -> list[str]:
