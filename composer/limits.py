@@ -18,3 +18,7 @@ MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
 # ----- sizes in a design (checked before anything is built) -------------------------------------
 MAX_LAYERS = 1_000  # any count of repeated blocks (num_hidden_layers, n_layers, depths, ...); ~2 ms each on meta
 MAX_LABELS = 100_000  # num_labels / id2label entries (ImageNet-21k has 21,843)
+
+# ----- checkpoint folders (read before anything trusts them) -----------------------------------
+MAX_FOLDER_JSON_BYTES = 16 * 2**20  # config.json and the processors' configs (a tokenizer_config.json with many added tokens is a few MB)
+MAX_SAFETENSORS_HEADER_BYTES = 100_000_000  # a safetensors header; the safetensors library's own ceiling
