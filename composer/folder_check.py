@@ -312,7 +312,7 @@ def read(folder: str | Path) -> Folder:
     """The folder read whole and checked; cached per folder while no file in it changes."""
     path = Path(folder).expanduser()
     if not (path / CONFIG).is_file():
-        raise SpecError(CONFIG, f"not in {path}; not a save_pretrained folder")
+        raise SpecError("DIR", f"{path} has no config.json; not a save_pretrained folder")
     key = (str(path.resolve()), _stamp(path))
     if key not in _CACHE:
         found = read_configs(path)
