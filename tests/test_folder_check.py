@@ -7,6 +7,7 @@ code in the folder ever runs; a folder whose weights would all be random never "
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pickle
@@ -260,8 +261,10 @@ def test_a_cached_hub_id_with_auto_map_is_refused(tmp_path, saved):
 def test_exported_code_never_trusts_remote_code(minilm_dir):
     code = to_code({"model_type": "bert", "architecture": "BertForSequenceClassification",
                     "pretrained": str(minilm_dir), "tokenizer": {"pretrained": str(minilm_dir)}})
-    calls = [line for line in code.replace(",\n", ", ").splitlines() if "from_pretrained(" in line]
-    assert len(calls) == 3 and all("trust_remote_code=False" in call for call in calls), code
+    calls = [node for node in ast.walk(ast.parse(code))
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "from_pretrained"]
+    assert len(calls) == 3
+    assert all(any(k.arg == "trust_remote_code" and k.value.value is False for k in call.keywords) for call in calls)
 
 
 def test_a_tokenizer_option_cannot_trust_remote_code(minilm_dir):
