@@ -52,10 +52,6 @@ class Folder:
     tensors: dict[str, Header]  # checkpoint name -> header
 
     @property
-    def config(self) -> dict[str, Any]:
-        return self.json[CONFIG]
-
-    @property
     def weights_file(self) -> str:
         return WEIGHTS if (self.path / WEIGHTS).is_file() else INDEX
 
@@ -76,8 +72,11 @@ class Weight:
 
 @dataclass(frozen=True)
 class Provenance:
+    """How a folder's weights fill a model: each tensor's Weight, and what is left over."""
+
     architecture: str
-    weights: dict[str, Weight]  # every parameter and persistent buffer of the model
+    # Every tensor of the model's state_dict, except those transformers itself ignores on load (e.g. position_ids).
+    weights: dict[str, Weight]
     unused: tuple[str, ...]  # checkpoint tensors the model has no place for
 
     def named(self, status: str) -> list[str]:
