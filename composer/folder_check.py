@@ -8,6 +8,7 @@ weight or building anything but a meta model; each problem is one SpecError nami
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from collections import OrderedDict
@@ -136,6 +137,8 @@ def _check_values(cls, values: dict[str, Any], where: str) -> None:
     included: a value no Spec could hold is refused here too (e.g. a layer count past limits.MAX_LAYERS)."""
     from composer.fields import MANAGED, check_value, class_fields
 
+    if not dataclasses.is_dataclass(cls):  # no typed fields to check against (nor a form for a Spec)
+        return
     by_name = {f.name: f for f in class_fields(cls)}
     aliases = getattr(cls, "attribute_map", {})
     sub_configs = getattr(cls, "sub_configs", {}) or {}
@@ -153,8 +156,7 @@ def _check_values(cls, values: dict[str, Any], where: str) -> None:
             sub_type = value.get("model_type")
             if isinstance(sub_type, str) and sub_type in catalog.model_types():
                 sub = catalog.config_class(sub_type)
-            if hasattr(sub, "__dataclass_fields__"):
-                _check_values(sub, value, f"{where}{key}.")
+            _check_values(sub, value, f"{where}{key}.")
 
 
 def _check_config(config: dict[str, Any]) -> tuple[str, str]:
@@ -168,14 +170,20 @@ def _check_config(config: dict[str, Any]) -> tuple[str, str]:
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         raise SpecError(CONFIG, f"architectures must be a list of class names, got {json.dumps(names)[:80]}")
     known = [h.name for h in catalog.heads(model_type)]
+    if not known:
+        try:
+            catalog.resolve_architecture(model_type, None)  # raises why the type has no model class
+        except SpecError as err:
+            raise SpecError(CONFIG, f"model_type: {err.message}") from None
     for name in names or ():
         if name not in known:
             raise SpecError(CONFIG, f"architectures: {name!r} is not a {model_type} class; known: "
                             f"{', '.join(known[:8])}{', ...' if len(known) > 8 else ''}")
-    try:
-        architecture = names[0] if names else catalog.resolve_architecture(model_type, None).name
-    except SpecError as err:
-        raise SpecError(CONFIG, err.message) from None
+    base = [h.name for h in catalog.heads(model_type) if h.task == "base"]
+    if not names and not base:
+        raise SpecError(CONFIG, f"architectures is empty and {model_type} has no base model to load instead; "
+                        f"name one of {', '.join(known[:8])}")
+    architecture = names[0] if names else base[0]
     _check_values(catalog.config_class(model_type), config, "")
     return model_type, architecture
 
