@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from pathlib import Path
 
+from composer.errors import SpecError, shown
+from composer.paths import checked_path, is_dir
 from composer.spec import Spec
 
 _READY: OrderedDict[str, Spec] = OrderedDict()
@@ -15,7 +18,9 @@ def as_spec(spec: Spec | dict | str | Path) -> Spec:
         return spec
     if isinstance(spec, dict):
         return Spec.from_dict(spec)
-    return load(spec)
+    if isinstance(spec, (str, os.PathLike)):
+        return load(spec)
+    raise SpecError("spec", f"expected a Spec, a spec dict or the path of a spec file, got {shown(spec)}")
 
 
 def ready(spec: Spec | dict | str | Path) -> Spec:
@@ -33,7 +38,10 @@ def ready(spec: Spec | dict | str | Path) -> Spec:
 
 def load(path: str | Path) -> Spec:
     """A Spec from a spec JSON file or from a checkpoint folder's composer.spec.json."""
-    path = Path(path)
-    if path.is_dir():
+    path = checked_path(path, "spec")
+    if is_dir(path):
+        if not (path / "composer.spec.json").exists():
+            raise SpecError("spec", f"folder {shown(str(path))} has no composer.spec.json; give a spec file or a "
+                            "folder the composer saved")
         path = path / "composer.spec.json"
     return Spec.load(path)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import Any
 
 from composer import catalog, processors
+from composer.api import as_spec
 from composer.errors import SpecError, one_line
 from composer.fields import config_fields
 from composer.plan import Expr, Ref, Step
@@ -134,6 +135,7 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
 
 def build_config(spec: Spec):
     """The transformers config of a (validated) Spec, with only its overrides applied."""
+    spec = as_spec(spec)
     try:
         return run(config_steps(spec))["config"]
     except SpecError:
@@ -144,6 +146,7 @@ def build_config(spec: Spec):
 
 def build_model(spec: Spec, device: str = "cpu"):
     """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights."""
+    spec = as_spec(spec)
     config = build_config(spec)
     steps = model_steps(spec)
     try:
@@ -219,6 +222,7 @@ def build_meta_model(spec: Spec):
 
 def build_processors(spec: Spec) -> dict[str, Any]:
     """tokenizer / image_processor / feature_extractor / processor, whichever the Spec has."""
+    spec = as_spec(spec)
     names: dict[str, Any] = {}
     for step in processors.steps(spec):  # one at a time, so an error names the field of its step
         try:

@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from composer.errors import SpecError
+from composer.errors import SpecError, shown
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def check_model_type(model_type: str, where: str = "model_type") -> None:
     if model_type not in set(model_types()):
         close = [t for t in model_types() if t.startswith(model_type[:3])][:5] if model_type else []
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m composer types`"
-        raise SpecError(where, f"unknown model type {model_type!r}{hint}")
+        raise SpecError(where, f"unknown model type {shown(model_type)}{hint}")
 
 
 @functools.cache
@@ -102,10 +102,11 @@ def _no_model_reason(model_type: str) -> str:
     from transformers.models.auto.configuration_auto import model_type_to_module_name
 
     if model_type in backbone_types():
-        return f"{model_type!r} is only a backbone (AutoBackbone): choose it as the backbone of a model that takes one"
+        return (f"{shown(model_type)} is only a backbone (AutoBackbone): choose it as the backbone of a model "
+                "that takes one")
     family = model_type_to_module_name(model_type)
     kin = [t for t in model_types() if t != model_type and model_type_to_module_name(t) == family and heads(t)]
-    reason = f"{model_type!r} has no model class in transformers' Auto mappings"
+    reason = f"{shown(model_type)} has no model class in transformers' Auto mappings"
     return f"{reason}; it is a part of a larger model: compose {' or '.join(kin[:3])}" if kin else reason
 
 
@@ -118,13 +119,13 @@ def resolve_architecture(model_type: str, architecture: str | None, where: str =
         base = [h for h in options if h.task == "base"]
         if not base:
             raise SpecError(
-                where, f"{model_type!r} has no base model; choose one of {', '.join(h.name for h in options)}"
+                where, f"{shown(model_type)} has no base model; choose one of {', '.join(h.name for h in options)}"
             )
         return base[0]
     for head in options:
         if head.name == architecture:
             return head
-    raise SpecError(where, f"{architecture!r} is not a {model_type} architecture; allowed: "
+    raise SpecError(where, f"{shown(architecture)} is not a {model_type} architecture; allowed: "
                     f"{', '.join(h.name for h in options)}")
 
 

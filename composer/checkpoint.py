@@ -1,14 +1,13 @@
-"""A design saved as a ``save_pretrained`` folder (plus composer.spec.json), atomically, and read back
-with transformers alone."""
+"""A design saved as a ``save_pretrained`` folder (plus composer.spec.json and the list of what was
+written, composer.files.json), atomically, and read back with transformers alone."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from composer.errors import SpecError, one_line
+from composer.safe_folder import admit, target_path, writing
 from composer.spec import Spec
 
 SPEC_FILE = "composer.spec.json"
@@ -16,22 +15,18 @@ SPEC_FILE = "composer.spec.json"
 
 def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
          progress: Callable[[str, float], None] | None = None) -> Path:
-    """Build on CPU and write the folder. Everything goes to a hidden temporary folder beside the
-    target and is renamed into place at the end: an interrupted save leaves no partial folder."""
+    """Build on CPU and write the folder. The build goes to a hidden folder beside the target that then
+    replaces it atomically (composer.safe_folder): an interrupted or failed save leaves the old folder
+    or nothing, and a folder the composer did not write is never replaced, whatever ``overwrite`` says."""
     from composer.api import ready
     from composer.build import build_model, build_processors
     from composer.codegen import SAVED
 
     report = progress or (lambda stage, fraction: None)
+    target = target_path(directory)
+    admit(target, overwrite)  # a refused folder costs no build
     spec = ready(spec)
-    target = Path(directory).expanduser().resolve()
-    if target.exists() and not overwrite:
-        raise SpecError("DIR", f"{target} exists; pass --overwrite (overwrite=True) to replace it")
-    if target.exists() and not target.is_dir():
-        raise SpecError("DIR", f"{target} is a file, not a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
+    with writing(target, overwrite, report) as tmp:
         report("building the model", 0.05)
         model = build_model(spec, device="cpu")
         parts = build_processors(spec)
@@ -45,17 +40,6 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
                 if name in parts:
                     parts[name].save_pretrained(tmp)
         (tmp / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     report("saved", 1.0)
     return target
 

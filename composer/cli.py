@@ -10,6 +10,7 @@ import sys
 import warnings
 
 from composer.errors import ComposerWarning, SpecError
+from composer.paths import checked_path
 
 
 def _types(args) -> str:
@@ -66,14 +67,18 @@ def _code(args) -> str:
 
 def _save(args) -> str:
     from composer.checkpoint import save
+    from composer.safe_folder import FolderExists
 
-    return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
+    try:
+        return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
+    except FolderExists as err:
+        raise err.told("pass --overwrite") from None
 
 
 def _check(args) -> str:
     from composer.checkpoint import check, format_check
 
-    report = check(args.dir)
+    report = check(checked_path(args.dir, "DIR"))
     return json.dumps(report, indent=2) + "\n" if args.json else format_check(report)
 
 

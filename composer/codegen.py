@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from composer.build import plan
+from composer.paths import checked_path
 from composer.plan import Expr, Ref, Step, transformers_names
 from composer.spec import Spec
 
@@ -13,13 +15,19 @@ SAVED = ("processor", "tokenizer", "image_processor", "feature_extractor")
 
 
 def literal(value: Any, indent: int = 0) -> str:
-    """A JSON value as Python source (double-quoted strings, True/False/None)."""
+    """A JSON value as Python source that runs (double-quoted strings, True/False/None). A Spec holds
+    finite numbers and valid Unicode only, but a value from elsewhere (a transformers default such as
+    Mamba2's time_step_limit (0.0, inf), a path from the command line) must not print as a bare
+    ``inf`` (a NameError) or as a lone surrogate (source that cannot be written as UTF-8)."""
     if isinstance(value, Ref):
         return value.name
     if isinstance(value, Expr):
         return value.source
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        return text if text.isascii() or _utf8(text) else json.dumps(value)  # "\udcff" escapes then
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value}")'  # float("inf"), float("-inf"), float("nan")
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, (list, tuple)):
@@ -27,6 +35,14 @@ def literal(value: Any, indent: int = 0) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} as a literal")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _note(key: str, value: Any) -> str:
@@ -54,6 +70,8 @@ def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
     from composer.api import ready
 
     spec = ready(spec)
+    if output_dir is not None:
+        checked_path(output_dir, "output_dir")  # the exported code saves there: refuse what cannot be a folder
     steps = plan(spec)
     names = transformers_names(steps)
     lines = [

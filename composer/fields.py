@@ -16,7 +16,7 @@ import typing
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from composer.errors import SpecError
+from composer.errors import SpecError, shown
 
 # Kept out of the form: transformers or the composer itself sets them.
 MANAGED = {"transformers_version", "architectures", "dtype"}
@@ -251,8 +251,8 @@ def check_value(f: Field, value: Any, where: str) -> None:
         raise SpecError(where, f"expected {f.type}, got null")
     if f.type == "choice":
         if value not in f.choices:
-            raise SpecError(where, f"expected one of {', '.join(map(repr, f.choices))}; got {value!r}")
+            raise SpecError(where, f"expected one of {', '.join(map(repr, f.choices))}; got {shown(value)}")
         return
     if not any(_KIND_CHECKS[k](value) for k in f.kinds or (f.type,)):
         wanted = " or ".join(f.kinds or (f.type,))
-        raise SpecError(where, f"expected {wanted}, got {value!r}")
+        raise SpecError(where, f"expected {wanted}, got {shown(value)}")

@@ -4,11 +4,12 @@ run a folder's own code, and read a local folder whole (composer.folder_check) b
 from __future__ import annotations
 
 import functools
+import os
 import socket
-from pathlib import Path
 from urllib.parse import urlparse
 
-from composer.errors import SpecError
+from composer.errors import SpecError, one_line, shown
+from composer.paths import checked_path, is_dir
 
 # On every from_pretrained, in the engine and in the exported code: a folder or hub id never runs its own
 # code, and transformers never asks whether it may.
@@ -40,22 +41,35 @@ def _blamed(where: str, err: SpecError) -> SpecError:
     return SpecError(where, str(err))
 
 
+def check_hub_id(name: str, where: str) -> None:
+    """huggingface_hub's own rules for a repo id, checked before any network call (its
+    HFValidationError would otherwise surface as a traceback from deep inside from_pretrained)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as err:
+        reason = one_line(err).replace(f": '{name}'", "")  # the id itself is shown once, bounded
+        raise SpecError(where, f"{shown(name)} is not a folder, and not a valid hub id: {reason}") from None
+
+
 def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, bool]:
     """(what to pass to from_pretrained, local_files_only) for a folder or hub id. A model folder
     (``needs`` config.json) is read whole; any folder or cached hub id asking for its own code is refused."""
     from composer import folder_check
 
-    path = Path(name).expanduser()
-    if path.is_dir():
-        if needs and not (path / needs).exists():
-            raise SpecError(where, f"{name!r} is a folder without {needs}; give a save_pretrained folder")
+    path = checked_path(name, where)
+    if is_dir(path):
+        if needs and not os.path.exists(path / needs):
+            raise SpecError(where, f"{shown(name)} is a folder without {needs}; give a save_pretrained folder")
         try:
             folder_check.read(path) if needs == folder_check.CONFIG else folder_check.read_configs(path)
         except SpecError as err:
             raise _blamed(where, err) from None
         return str(path.resolve()), True
-    if _looks_like_path(name) or path.exists():
-        raise SpecError(where, f"folder {name!r} does not exist")
+    if _looks_like_path(name) or os.path.exists(path):
+        raise SpecError(where, f"folder {shown(name)} does not exist")
+    check_hub_id(name, where)
     # A hub id's configs already in the local cache are read now; one fetched later is still safe, as every
     # from_pretrained passes trust_remote_code=False (transformers then refuses the code instead of asking).
     for file in folder_check.JSON_FILES:
@@ -71,7 +85,7 @@ def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, boo
         return name, True
     raise SpecError(
         where,
-        f"{name!r} is not a local folder and the hub cannot be reached (offline); "
+        f"{shown(name)} is not a local folder and the hub cannot be reached (offline); "
         "give a local save_pretrained folder, or load it once while online",
     )
 
@@ -79,10 +93,7 @@ def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, boo
 def _cached(name: str, file: str) -> str | None:
     from huggingface_hub import try_to_load_from_cache
 
-    try:
-        found = try_to_load_from_cache(name, file)
-    except ValueError:  # not a valid hub id: refused where hub ids are checked, before any lookup
-        return None
+    found = try_to_load_from_cache(name, file)  # the id was checked (check_hub_id) before this lookup
     return found if isinstance(found, str) else None
 
 
@@ -90,8 +101,8 @@ def local_folder(name: str):
     """The local pretrained folder, read whole (composer.folder_check.Folder), or None for a hub id."""
     from composer import folder_check
 
-    path = Path(name).expanduser()
-    if not path.is_dir():
+    path = checked_path(name, "pretrained")
+    if not is_dir(path):
         return None
     try:
         return folder_check.read(path)

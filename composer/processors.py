@@ -16,7 +16,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from composer.errors import ComposerWarning, SpecError, one_line
+from composer.errors import ComposerWarning, SpecError, one_line, shown
+from composer.paths import checked_path, is_dir, is_file
 from composer.plan import Expr, Ref, Step
 from composer.spec import Spec
 
@@ -41,9 +42,9 @@ def transformers_class(name: str, base: str, where: str, example: str):
     try:
         cls = getattr(transformers, name)
     except (AttributeError, ImportError, ModuleNotFoundError, TypeError):  # TypeError: not a string
-        raise SpecError(where, f"{name!r} is not a transformers class; e.g. {example}") from None
+        raise SpecError(where, f"{shown(name)} is not a transformers class; e.g. {example}") from None
     if not isinstance(cls, type) or base not in {k.__name__ for k in cls.__mro__}:
-        raise SpecError(where, f"{name!r} is not a {base} class; e.g. {example}")
+        raise SpecError(where, f"{shown(name)} is not a {base} class; e.g. {example}")
     return cls
 
 
@@ -89,8 +90,8 @@ def python_tokenizer_class(cls):
 
 
 def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
-    path = Path(tok["pretrained"]).expanduser()
-    return path if path.is_dir() else None
+    path = checked_path(tok["pretrained"], "tokenizer.pretrained")
+    return path if is_dir(path) else None
 
 
 def _folder_tokenizer_name(folder: Path | None) -> str | None:
@@ -178,7 +179,7 @@ def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
         kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
         if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
             raise SpecError(f"{where}.options.{name}", f"expected {type(default).__name__} like the default "
-                            f"{default!r}, got {value!r}")
+                            f"{shown(default)}, got {shown(value)}")
 
 
 def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
@@ -194,7 +195,7 @@ def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
             continue
         allowed = (set(init_defaults(cls)) | COMMON_TOKENIZER_OPTIONS) - VOCAB_ARGS
         if name not in allowed:
-            raise SpecError(f"tokenizer.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
+            raise SpecError(f"tokenizer.options.{name}", f"{cls.__name__} has no option {shown(name)}; allowed: "
                             f"{', '.join(sorted(allowed))} or any *_token")
 
 
@@ -240,9 +241,9 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
     if "vocab_file" in tok:
         for key in ("vocab_file", "merges_file"):
             if key in tok:
-                path = Path(tok[key]).expanduser()
-                if not path.is_file():
-                    raise SpecError(f"tokenizer.{key}", f"file {tok[key]!r} does not exist")
+                path = checked_path(tok[key], f"tokenizer.{key}")
+                if not is_file(path):
+                    raise SpecError(f"tokenizer.{key}", f"file {shown(tok[key])} does not exist")
                 out[key] = str(path.resolve())
         vocab_arg, merges_arg = _vocab_kwargs(cls)
         params = init_defaults(cls)
@@ -264,9 +265,9 @@ def validate_tokenizer(spec: Spec) -> dict[str, Any] | None:
                             "tokenizers-backed class (fast: true)")
         files = []
         for i, f in enumerate(tok["train"].get("files", [])):
-            path = Path(f).expanduser()
-            if not path.is_file():
-                raise SpecError(f"tokenizer.train.files[{i}]", f"file {f!r} does not exist")
+            path = checked_path(f, f"tokenizer.train.files[{i}]")
+            if not is_file(path):
+                raise SpecError(f"tokenizer.train.files[{i}]", f"file {shown(f)} does not exist")
             files.append(str(path.resolve()))
         if files:
             out["train"] = {**tok["train"], "files": files}
@@ -357,16 +358,16 @@ def _resample(value: Any, where: str) -> Any:
 
     allowed = ", ".join(f"{m.name} ({int(m)})" for m in Image.Resampling)
     if not isinstance(value, str):
-        if isinstance(value, bool) or value not in {int(m) for m in Image.Resampling}:
-            raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed}")
+        if type(value) is not int or value not in {int(m) for m in Image.Resampling}:  # a list is unhashable
+            raise SpecError(where, f"unknown resampling filter {shown(value)}; allowed: {allowed}")
         return value
     name = value.rsplit(".", 1)[-1].upper()
     try:
         number = int(Image.Resampling[name])
     except KeyError:
-        raise SpecError(where, f"unknown resampling filter {value!r}; allowed: {allowed}") from None
+        raise SpecError(where, f"unknown resampling filter {shown(value)}; allowed: {allowed}") from None
     warnings.warn(
-        f"{where}: {value!r} is a string, which transformers 5.x does not read as a filter (the PIL backend "
+        f"{where}: {shown(value)} is a string, which transformers 5.x does not read as a filter (the PIL backend "
         f"silently uses BILINEAR, torchvision fails on the first image); using PIL.Image.Resampling.{name} "
         f"({number})",
         ComposerWarning,
@@ -432,7 +433,7 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
     allowed = _allowed_options(cls)
     for name in options:
         if name not in allowed:
-            raise SpecError(f"{key}.options.{name}", f"{cls.__name__} has no option {name!r}; allowed: "
+            raise SpecError(f"{key}.options.{name}", f"{cls.__name__} has no option {shown(name)}; allowed: "
                             f"{', '.join(sorted(allowed))}")
     if "resample" in options:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from composer.errors import SpecError
+from composer.errors import SpecError, shown
+from composer.limits import MAX_DEPTH, MAX_INT, MAX_SPEC_BYTES, MAX_STRING_CHARS
+from composer.paths import checked_path, read_regular
 
 FORMAT = "composer.spec/1"
 
@@ -26,9 +30,121 @@ PROCESSOR_PART_KEYS = {"class", "options"}
 def _expect(value: Any, kinds: tuple, where: str, what: str) -> None:
     # bool is an int in Python; a JSON true is never a valid integer here.
     if isinstance(value, bool) and bool not in kinds:
-        raise SpecError(where, f"expected {what}, got {value!r}")
+        raise SpecError(where, f"expected {what}, got {shown(value)}")
     if not isinstance(value, kinds):
-        raise SpecError(where, f"expected {what}, got {value!r}")
+        raise SpecError(where, f"expected {what}, got {shown(value)}")
+
+
+# ----- the Spec as plain JSON data -------------------------------------------------------------
+
+
+class _LongInteger(str):
+    """An integer literal of a spec file too long to convert (Python refuses 4,300+ digits)."""
+
+
+class _Repeated(dict):
+    """An object of a spec file that gives ``key`` twice (json keeps the last one silently)."""
+
+    key: str
+
+
+def _child(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def plain(value: Any, where: str, depth: int = 1) -> Any:
+    """A checked copy of ``value``: strict JSON data (objects with string keys, lists, strings,
+    finite numbers, true/false, null), at most MAX_DEPTH deep, strings of at most MAX_STRING_CHARS
+    that are valid Unicode, integers within MAX_INT; else SpecError at the field path. What passes
+    saves as strict JSON, shows in a browser and prints as Python source that runs."""
+    if isinstance(value, (list, dict)) and depth > MAX_DEPTH:
+        raise SpecError(where, f"nested deeper than {MAX_DEPTH} levels of objects and lists")
+    if isinstance(value, _LongInteger):
+        raise SpecError(where, f"an integer of {len(value.lstrip('-')):,} digits; the limit is ±{MAX_INT:,}")
+    if isinstance(value, _Repeated):
+        raise SpecError(_child(where, value.key), "given twice in one object")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and type(value) is int:
+        if abs(value) > MAX_INT:
+            raise SpecError(where, f"{shown(value)} is beyond ±{MAX_INT:,} (2**53, what the page holds exactly)")
+        return value
+    if isinstance(value, float) and type(value) is float:
+        if not math.isfinite(value):
+            name = "NaN" if math.isnan(value) else "-Infinity" if value < 0 else "Infinity"
+            raise SpecError(where, f"{name}: only finite numbers are allowed (strict JSON has no NaN or Infinity)")
+        return value
+    if isinstance(value, str) and type(value) is str:
+        if len(value) > MAX_STRING_CHARS:
+            raise SpecError(where, f"a string of {len(value):,} characters; the limit is {MAX_STRING_CHARS:,}")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise SpecError(where, f"{shown(value)} is not valid Unicode (a lone surrogate at character "
+                                       f"{err.start})") from None
+        return value
+    if isinstance(value, list) and type(value) is list:
+        return [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, dict) and type(value) is dict:
+        out = {}
+        for key, v in value.items():
+            if not isinstance(key, str) or type(key) is not str:
+                raise SpecError(where or "spec", f"key {shown(key)} ({_type_name(key)}) is not a string; "
+                                "JSON object keys are strings")
+            out[plain(key, where or "spec", depth)] = plain(v, _child(where, key), depth + 1)
+        return out
+    hint = "; use a list" if isinstance(value, (tuple, set, frozenset)) else \
+        "; convert it with int(), float() or str()" if type(value).__module__ != "builtins" else ""
+    raise SpecError(where or "spec", f"expected JSON data (an object, list, string, number, true/false or "
+                    f"null), got a {_type_name(value)}: {shown(value)}{hint}")
+
+
+# Strings (with their escapes) and brackets: a spec file's nesting is measured before json parses it
+# (json.loads recurses once per level and 100,000 of them raise RecursionError).
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # too few brackets to be too deep: nothing to scan
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        depth += _STEP.get(match.group(), 0)
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        repeated = _Repeated(out)
+        repeated.key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        return repeated
+    return out
+
+
+def _integer(digits: str) -> int | str:
+    return int(digits) if len(digits) <= 20 else _LongInteger(digits)
+
+
+def parse(text: str, where: str = "spec") -> Any:
+    """Spec JSON text as data; refused in one line if it is not strict JSON data within the limits
+    (checked by ``plain`` at the field: NaN, a 5,000-digit integer or a repeated key is named there)."""
+    if _too_deep(text):
+        raise SpecError(where, f"nested deeper than {MAX_DEPTH} levels of objects and lists")
+    try:
+        return json.loads(text, parse_int=_integer, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        raise SpecError(where, f"not valid JSON ({err.msg} at line {err.lineno})") from None
 
 
 def _only_keys(section: dict, allowed: set[str], where: str) -> None:
@@ -56,33 +172,22 @@ class Spec:
 
     # ----- JSON in / out -------------------------------------------------------------------
 
+    def __post_init__(self) -> None:
+        """Every Spec, however made (from_dict, a file, ``Spec(...)`` in Python), holds checked plain
+        data, its own copy of it: nothing the caller keeps can change it afterwards."""
+        for f in fields(self):
+            setattr(self, f.name, plain(getattr(self, f.name), f.name, depth=2))
+        _check_shape(self)
+
     @classmethod
     def from_dict(cls, data: Any) -> Spec:
         """Check the shape of ``data`` and return a Spec; raise SpecError naming the bad key."""
         _expect(data, (dict,), "spec", "a JSON object")
+        plain(data, "")  # every key a string, the whole value plain data, before anything else reads it
         _only_keys(data, {f.name for f in fields(cls)}, "")
         if "model_type" not in data:
             raise SpecError("model_type", "missing; e.g. \"distilbert\" (see `python -m composer types`)")
-        if data.get("format", FORMAT) != FORMAT:
-            raise SpecError("format", f"expected {FORMAT!r}, got {data['format']!r}")
-        _expect(data["model_type"], (str,), "model_type", "a string")
-        if data.get("architecture") is not None:
-            _expect(data["architecture"], (str,), "architecture", "a class name or null")
-        _expect(data.get("config", {}), (dict,), "config", "an object of config attributes")
-        _expect(data.get("seed", 0), (int,), "seed", "an integer")
-        for key in ("pretrained", "processor"):
-            if data.get(key) is not None:
-                _expect(data[key], (str,), key, "a string or null")
-        _check_backbone(data.get("backbone"))
-        _check_tokenizer(data.get("tokenizer"))
-        for key in ("image_processor", "feature_extractor"):
-            part = data.get(key)
-            if part is not None:
-                _expect(part, (dict,), key, 'null or {"class": ..., "options": {...}}')
-                _only_keys(part, PROCESSOR_PART_KEYS, key)
-                _expect(part.get("class"), (str,), f"{key}.class", "a class name")
-                _expect(part.get("options", {}), (dict,), f"{key}.options", "an object")
-        return cls(**copy.deepcopy(data))
+        return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, keys in a stable order; empty sections are kept explicit."""
@@ -105,26 +210,30 @@ class Spec:
 
     @classmethod
     def from_json(cls, text: str) -> Spec:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SpecError("spec", f"not valid JSON ({err.msg} at line {err.lineno})") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse(text))
 
     @classmethod
     def load(cls, path: str | Path) -> Spec:
+        """A spec file (checked path, a regular file of at most MAX_SPEC_BYTES of UTF-8 JSON)."""
+        path = checked_path(path, "spec")
+        data = read_regular(path, "spec", MAX_SPEC_BYTES)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as err:
-            raise SpecError("spec", f"cannot read {path}: {err.strerror}") from None
+            text = data.decode("utf-8-sig")  # a byte order mark (Windows editors) is not an error
+        except UnicodeDecodeError as err:
+            raise SpecError("spec", f"{shown(str(path))} is not UTF-8 text (byte {err.object[err.start]:#04x} "
+                            f"at offset {err.start:,})") from None
         return cls.from_json(text)
 
     def save(self, path: str | Path) -> None:
         """Write atomically: a reader never sees half a file."""
-        path = Path(path)
+        path = checked_path(path, "path")
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(self.to_json(), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise SpecError("path", f"cannot write {shown(str(path))}: {err.strerror}") from None
 
     def key(self) -> str:
         """A canonical string for caching: equal designs give equal keys."""
@@ -132,6 +241,29 @@ class Spec:
 
     def replace(self, **changes: Any) -> Spec:
         return Spec.from_dict({**self.to_dict(), **changes})
+
+
+def _check_shape(spec: Spec) -> None:
+    """The JSON types of the sections, each refused at its field."""
+    if spec.format != FORMAT:
+        raise SpecError("format", f"expected {FORMAT!r}, got {shown(spec.format)}")
+    _expect(spec.model_type, (str,), "model_type", "a string")
+    if spec.architecture is not None:
+        _expect(spec.architecture, (str,), "architecture", "a class name or null")
+    _expect(spec.config, (dict,), "config", "an object of config attributes")
+    _expect(spec.seed, (int,), "seed", "an integer")
+    for key in ("pretrained", "processor"):
+        if getattr(spec, key) is not None:
+            _expect(getattr(spec, key), (str,), key, "a string or null")
+    _check_backbone(spec.backbone)
+    _check_tokenizer(spec.tokenizer)
+    for key in ("image_processor", "feature_extractor"):
+        part = getattr(spec, key)
+        if part is not None:
+            _expect(part, (dict,), key, 'null or {"class": ..., "options": {...}}')
+            _only_keys(part, PROCESSOR_PART_KEYS, key)
+            _expect(part.get("class"), (str,), f"{key}.class", "a class name")
+            _expect(part.get("options", {}), (dict,), f"{key}.options", "an object")
 
 
 def _check_backbone(backbone: Any) -> None:

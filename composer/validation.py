@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from composer import catalog
-from composer.errors import SpecError
+from composer.errors import SpecError, shown
 from composer.fields import check_value, class_fields
 from composer.spec import Spec
 
@@ -30,17 +30,17 @@ def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults:
         spot = f"{where}.{key}"
         f = by_name.get(name)
         if name in HUB_BACKBONE_KEYS and "backbone_config" in by_name:
-            raise SpecError(spot, f"{key!r} makes transformers fetch the backbone from the hub; set it with the "
+            raise SpecError(spot, f"{shown(key)} makes transformers fetch the backbone from the hub; set it with the "
                             'spec\'s "backbone" key: {"model_type": "resnet", "config": {...}} or {"timm": "resnet50"}')
         if f is None:
             close = difflib.get_close_matches(key, [*by_name, *attribute_map], n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m composer fields`"
-            raise SpecError(spot, f"{cls.__name__} has no attribute {key!r}{hint}")
+            raise SpecError(spot, f"{cls.__name__} has no attribute {shown(key)}{hint}")
         if name == "backbone_config":
             raise SpecError(spot, 'set the backbone with the spec\'s "backbone" key')
         check_value(f, value, spot)
         if name in out:
-            raise SpecError(spot, f"given twice (as {name!r} and its alias {key!r})")
+            raise SpecError(spot, f"given twice (as {shown(name)} and its alias {shown(key)})")
         if keep_defaults or value != f.default:
             out[name] = value
     return out
@@ -64,13 +64,13 @@ def validate_backbone(spec: Spec) -> dict[str, Any] | None:
         except ImportError as err:  # torchvision missing or broken underneath timm
             raise SpecError("backbone.timm", f"timm cannot be imported here: {err}") from None
         if not timm.is_model(bb["timm"]):
-            raise SpecError("backbone.timm", f"{bb['timm']!r} is not a timm model; e.g. resnet50, convnext_tiny")
+            raise SpecError("backbone.timm", f"{shown(bb['timm'])} is not a timm model; e.g. resnet50, convnext_tiny")
         if bb.get("out_features") is not None:
             raise SpecError("backbone.out_features", "a timm backbone selects stages with out_indices")
         return out
     catalog.check_model_type(bb["model_type"], "backbone.model_type")
     if bb["model_type"] not in catalog.backbone_types():
-        raise SpecError("backbone.model_type", f"{bb['model_type']!r} has no backbone class; allowed: "
+        raise SpecError("backbone.model_type", f"{shown(bb['model_type'])} has no backbone class; allowed: "
                         f"{', '.join(catalog.backbone_types())}")
     cls = catalog.config_class(bb["model_type"])
     out["config"] = _config_overrides(cls, bb.get("config", {}), "backbone.config", keep_defaults=False)
@@ -104,7 +104,9 @@ def validate(spec: Spec, deep: bool = True) -> Spec:
     so that cross-field errors transformers would raise later (e.g. ``dim`` not divisible by
     ``n_heads``) are caught now, named, and never surface as a traceback."""
     from composer import processors
+    from composer.api import as_spec
 
+    spec = as_spec(spec)
     catalog.check_model_type(spec.model_type)
     head = catalog.resolve_architecture(spec.model_type, spec.architecture)
     normal = Spec(

@@ -40,12 +40,20 @@ def test_same_spec_same_bytes_other_seed_other_bytes(tmp_path):
 
 def test_existing_folder_is_refused_unless_overwrite(tmp_path):
     target = save(TINY, tmp_path / "ck")
-    (target / "mine.txt").write_text("keep?")
-    with pytest.raises(SpecError, match="exists; pass --overwrite"):
+    with pytest.raises(SpecError, match="exists; pass overwrite=True"):
         save(TINY, target)
-    assert (target / "mine.txt").exists()
-    save(TINY, target, overwrite=True)
-    assert not (target / "mine.txt").exists()
+    save({**TINY, "seed": 4}, target, overwrite=True)
+    assert Spec.load(target / "composer.spec.json").seed == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
+
+
+def test_a_file_the_person_added_is_never_deleted(tmp_path):
+    target = save(TINY, tmp_path / "ck")
+    (target / "mine.txt").write_text("keep")
+    with pytest.raises(SpecError, match=r"^DIR: .*ck holds files the composer did not write \(mine.txt\); a save "
+                                        r"never replaces it, even with overwrite"):
+        save(TINY, target, overwrite=True)
+    assert (target / "mine.txt").read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
 
 

@@ -356,6 +356,27 @@ def test_save_button_runs_in_the_background_and_reports(tmp_path):
     assert panel.report["parameters"] == summarize(TINY)["total"]
 
 
+def test_save_panel_follows_the_engines_rules_for_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    panel = SavePanel(spec=TINY)
+
+    def press_save(folder, overwrite):
+        panel.folder, panel.overwrite = folder, overwrite
+        front_end(panel, {"action": "save"})
+        wait_until(lambda: not panel.busy)
+        return panel.status
+
+    assert press_save("", True).startswith("Failed: no folder given")
+    assert press_save(".", True) == f"Failed: {tmp_path} is the current folder; a save replaces its folder whole: " \
+                                    "name a new folder, e.g. my_model"
+    assert press_save("ck", False).startswith("Saved distilbert")
+    assert press_save("ck", False) == f"Failed: {tmp_path / 'ck'} exists; tick overwrite to replace it"
+    (tmp_path / "ck" / "mine.txt").write_text("mine")
+    assert "holds files the composer did not write (mine.txt)" in press_save("ck", True)
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "ck" / "mine.txt").exists()
+
+
 def wait_until(condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -10,6 +10,7 @@ from typing import Any
 import traitlets
 
 from composer.errors import SpecError
+from composer.safe_folder import FolderExists
 from widgets._base import DesignWidget, view_module
 
 
@@ -80,6 +81,8 @@ class SavePanel(DesignWidget):
     def _run(self, job, *args) -> None:
         try:
             job(*args)
+        except FolderExists as err:
+            self.status = f"Failed: {err.told('tick overwrite').message}"
         except SpecError as err:
             self.status = f"Failed: {err.message}"
         except OSError as err:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from composer.paths import checked_path
 from composer.preview._common import PreviewError, failed, on_one_torch_thread
 
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."  # what the shipped speech sample says
@@ -114,6 +115,6 @@ def round_trip(processor, kwargs: dict[str, Any], expected=None, folder: str | P
 def save_processor(spec, folder: str | Path, text: str | None = None) -> dict:
     """Save the Spec's processor to ``folder`` and prove it: AutoProcessor reloads it from there and
     gives identical outputs on the preview's input (``text``, and the sample photo or speech)."""
+    target = checked_path(folder, "folder").resolve()
     processor = build_processor(spec)
-    target = Path(folder).expanduser().resolve()
     return {**round_trip(processor, _inputs(processor, text, None, None), folder=target), "folder": str(target)}

@@ -108,7 +108,7 @@ def test_save_then_verify_reloads_the_checkpoint(lab, composer):
     expect(status).to_contain_text(f"({expected} parameters) to ", timeout=60_000)
 
     composer.get_by_role("button", name="Save", exact=True).click()  # the folder exists now
-    expect(status).to_contain_text("Failed", timeout=60_000)
+    expect(status).to_contain_text("exists; tick overwrite to replace it", timeout=60_000)
     composer.get_by_label("overwrite", exact=True).check()
     composer.get_by_role("button", name="Save", exact=True).click()
     expect(status).to_contain_text("Saved", timeout=60_000)
