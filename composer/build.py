@@ -53,7 +53,7 @@ def config_steps(spec: Spec) -> list[Step]:
         from composer import hub
 
         target, local_only = hub.resolve(spec.pretrained, "pretrained")
-        out.append(Step("config", f"{cls.__name__}.from_pretrained", (target,), kwargs,
+        out.append(Step("config", f"{cls.__name__}.from_pretrained", (target,), {**kwargs, **hub.NO_REMOTE_CODE},
                         run_kwargs={"local_files_only": True} if local_only else {}))
     else:
         out.append(Step("config", cls.__name__, (), kwargs))
@@ -68,7 +68,7 @@ def model_steps(spec: Spec) -> list[Step]:
 
         target, local_only = hub.resolve(spec.pretrained, "pretrained")
         out.append(Step("model", f"{head.name}.from_pretrained", (target,),
-                        {"config": Ref("config"), "use_safetensors": True},
+                        {"config": Ref("config"), "use_safetensors": True, **hub.NO_REMOTE_CODE},
                         run_kwargs={"local_files_only": True} if local_only else {}))
     else:
         out.append(Step("model", head.name, (Ref("config"),)))
@@ -198,15 +198,26 @@ def _on_meta(steps: list[Step], config):
 _META_CACHE: OrderedDict[str, Any] = OrderedDict()
 
 
+def meta_model(head: str, config):
+    """The model class ``head`` of a built config on the meta device: its architecture, no weights."""
+    return _on_meta([Step("model", head, (Ref("config"),))], config)
+
+
 def build_meta_model(spec: Spec):
-    """A meta-device model, cached by design: repeated summaries of one design build once."""
+    """A meta-device model, cached by design: repeated summaries of one design build once. A
+    ``pretrained`` folder's weights are matched against it by name and shape (composer.folder_check)."""
     key = spec.key()
     if key not in _META_CACHE:
         if spec.pretrained is not None:
-            # Only the architecture matters on meta: its config, without loading weights.
+            from composer import hub
+
             config = build_config(spec)
             head = catalog.resolve_architecture(spec.model_type, spec.architecture)
-            model = _on_meta([Step("model", head.name, (Ref("config"),))], config)
+            try:
+                model = meta_model(head.name, config)
+            except Exception as err:
+                raise _field_error(err, spec, "config") from None
+            hub.check_weights(spec.pretrained, model)
         else:
             model = build_model(spec, device="meta")
         _META_CACHE[key] = model

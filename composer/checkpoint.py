@@ -3,11 +3,10 @@ written, composer.files.json), atomically, and read back with transformers alone
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
-from composer.errors import SpecError
+from composer.errors import SpecError, one_line
 from composer.safe_folder import admit, target_path, writing
 from composer.spec import Spec
 
@@ -48,24 +47,35 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
 
 
 def check(directory: str | Path) -> dict[str, Any]:
-    """Reload a checkpoint folder with transformers alone and report what it holds."""
+    """Read the folder whole (composer.folder_check: configs, safetensors headers, weight names against
+    a meta model of its architecture), then reload it with transformers alone and report what it holds.
+    Every problem is one SpecError naming the file; nothing in the folder runs and nothing asks."""
     import transformers
-    from transformers import AutoConfig
 
-    folder = Path(directory)
-    if not (folder / "config.json").is_file():
-        raise SpecError("DIR", f"{folder} has no config.json; not a save_pretrained folder")
-    config = AutoConfig.from_pretrained(folder, local_files_only=True)
-    architecture = (config.architectures or [None])[0]
-    model_cls = getattr(transformers, architecture) if architecture else transformers.AutoModel
-    model = model_cls.from_pretrained(folder, use_safetensors=True, local_files_only=True)
+    from composer import catalog, folder_check
+    from composer.build import meta_model
+    from composer.hub import NO_REMOTE_CODE
+
+    folder = Path(directory).expanduser()
+    if not folder.is_dir():
+        raise SpecError("DIR", f"{folder} is not a folder")
+    found = folder_check.read(folder)
+    load = {**NO_REMOTE_CODE, "local_files_only": True}
+    arch = found.architecture
+    config = _reloaded(folder_check.CONFIG, arch, catalog.config_class(found.model_type).from_pretrained, folder,
+                       **load)
+    provenance = folder_check.trusted(found, _reloaded(folder_check.CONFIG, arch, meta_model, arch, config))
+    model = _reloaded(found.weights_file, arch, getattr(transformers, arch).from_pretrained, folder,
+                      use_safetensors=True, **load)
     params = {id(p): p for p in model.parameters()}
     report: dict[str, Any] = {
         "folder": str(folder),
-        "model_type": config.model_type,
+        "model_type": found.model_type,
         "architecture": type(model).__name__,
         "parameters": sum(p.numel() for p in params.values()),
         "dtype": str(next(iter(params.values())).dtype).removeprefix("torch.") if params else None,
+        "weights": {status: provenance.named(status) for status in ("loaded", "tied", "missing")},
+        "unused": list(provenance.unused),
         "files": sorted(p.name for p in folder.iterdir()),
         "spec": (folder / SPEC_FILE).is_file(),
     }
@@ -75,25 +85,31 @@ def check(directory: str | Path) -> dict[str, Any]:
         "feature_extractor": ("AutoFeatureExtractor", "preprocessor_config.json"),
         "processor": ("AutoProcessor", "processor_config.json"),
     }
-    preprocessor = _json(folder / "preprocessor_config.json")
-    # A processor's save_pretrained (5.x) keeps its image processor / feature extractor inside
-    # processor_config.json; the Auto classes read them from there.
-    nested = _json(folder / "processor_config.json")
+    preprocessor = found.json.get("preprocessor_config.json", {})
+    nested = found.json.get("processor_config.json", {})
     for name, (auto, marker) in loaders.items():
-        if name in ("image_processor", "feature_extractor"):
-            if f"{name}_type" not in preprocessor and f"{name}_type" not in nested.get(name, {}):
+        if name in folder_check.NESTED:
+            inner = nested.get(name)
+            if f"{name}_type" not in preprocessor and not (isinstance(inner, dict) and f"{name}_type" in inner):
                 continue
-        elif not (folder / marker).is_file():
+        elif marker not in found.json:
             continue
-        obj = getattr(transformers, auto).from_pretrained(folder, local_files_only=True)
+        obj = _reloaded(marker, auto, getattr(transformers, auto).from_pretrained, folder, **load)
         report[name] = type(obj).__name__
         if name == "tokenizer":
             report["vocab_size"] = len(obj)
     return report
 
 
-def _json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+def _reloaded(file: str, what: str, fn: Callable, *args, **kwargs):
+    """``fn(*args, **kwargs)``; what transformers still raises after the folder was read whole is one
+    line naming the file it was reading."""
+    try:
+        return fn(*args, **kwargs)
+    except SpecError:
+        raise
+    except Exception as err:
+        raise SpecError(file, f"transformers cannot load {what} from it: {one_line(err)}") from None
 
 
 def format_check(report: dict[str, Any]) -> str:
@@ -104,5 +120,16 @@ def format_check(report: dict[str, Any]) -> str:
         if name in report:
             extra = f", {report['vocab_size']:,} tokens" if name == "tokenizer" else ""
             lines.append(f"  {name}: {report[name]}{extra}")
+    weights = report["weights"]
+    lines.append(f"  weights: {len(weights['loaded']):,} loaded" +
+                 (f", {len(weights['tied']):,} tied" if weights["tied"] else "") +
+                 (f"; {len(weights['missing']):,} new (random): {_names(weights['missing'])}"
+                  if weights["missing"] else ""))
+    if report["unused"]:
+        lines.append(f"  unused in the checkpoint: {_names(report['unused'])}")
     lines.append(f"  files: {', '.join(report['files'])}")
     return "\n".join(lines) + "\n"
+
+
+def _names(names: list[str], shown: int = 4) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown:,} more" if len(names) > shown else "")

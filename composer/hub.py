@@ -1,4 +1,5 @@
-"""Local folders and hub ids for ``pretrained``: fail at once when offline, never retry for 23 s."""
+"""Local folders and hub ids for ``pretrained``: fail at once when offline, never retry for 23 s, never
+run a folder's own code, and read a local folder whole (composer.folder_check) before trusting it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from urllib.parse import urlparse
 
 from composer.errors import SpecError, one_line, shown
 from composer.paths import checked_path, is_dir
+
+# On every from_pretrained, in the engine and in the exported code: a folder or hub id never runs its own
+# code, and transformers never asks whether it may.
+NO_REMOTE_CODE = {"trust_remote_code": False}
 
 
 @functools.cache
@@ -31,6 +36,11 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1
 
 
+def _blamed(where: str, err: SpecError) -> SpecError:
+    """A folder's problem (``config.json: ...``) at the Spec's field that names the folder."""
+    return SpecError(where, str(err))
+
+
 def check_hub_id(name: str, where: str) -> None:
     """huggingface_hub's own rules for a repo id, checked before any network call (its
     HFValidationError would otherwise surface as a traceback from deep inside from_pretrained)."""
@@ -44,24 +54,70 @@ def check_hub_id(name: str, where: str) -> None:
 
 
 def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, bool]:
-    """(what to pass to from_pretrained, local_files_only) for a folder or hub id."""
+    """(what to pass to from_pretrained, local_files_only) for a folder or hub id. A model folder
+    (``needs`` config.json) is read whole; any folder or cached hub id asking for its own code is refused."""
+    from composer import folder_check
+
     path = checked_path(name, where)
     if is_dir(path):
         if needs and not os.path.exists(path / needs):
             raise SpecError(where, f"{shown(name)} is a folder without {needs}; give a save_pretrained folder")
+        try:
+            folder_check.read(path) if needs == folder_check.CONFIG else folder_check.read_configs(path)
+        except SpecError as err:
+            raise _blamed(where, err) from None
         return str(path.resolve()), True
     if _looks_like_path(name) or os.path.exists(path):
         raise SpecError(where, f"folder {shown(name)} does not exist")
     check_hub_id(name, where)
+    # A hub id's configs already in the local cache are read now; one fetched later is still safe, as every
+    # from_pretrained passes trust_remote_code=False (transformers then refuses the code instead of asking).
+    for file in folder_check.JSON_FILES:
+        cached = _cached(name, file)
+        if cached is not None:
+            try:
+                folder_check.read_config_file(cached, file)
+            except SpecError as err:
+                raise SpecError(where, f"{name} {err}") from None
     if hub_reachable():
         return name, False
-    from huggingface_hub import try_to_load_from_cache
-
-    cached = try_to_load_from_cache(name, needs or "config.json")
-    if isinstance(cached, str):
+    if _cached(name, needs or folder_check.CONFIG) is not None:
         return name, True
     raise SpecError(
         where,
         f"{shown(name)} is not a local folder and the hub cannot be reached (offline); "
         "give a local save_pretrained folder, or load it once while online",
     )
+
+
+def _cached(name: str, file: str) -> str | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(name, file)  # the id was checked (check_hub_id) before this lookup
+    return found if isinstance(found, str) else None
+
+
+def local_folder(name: str):
+    """The local pretrained folder, read whole (composer.folder_check.Folder), or None for a hub id."""
+    from composer import folder_check
+
+    path = checked_path(name, "pretrained")
+    if not is_dir(path):
+        return None
+    try:
+        return folder_check.read(path)
+    except SpecError as err:
+        raise _blamed("pretrained", err) from None
+
+
+def check_weights(name: str, model) -> None:
+    """A local pretrained folder's weights match ``model`` (a meta model of the design) by name and shape;
+    a weight problem is blamed on the weights file, at the Spec's ``pretrained``."""
+    from composer import folder_check
+
+    folder = local_folder(name)
+    if folder is not None:
+        try:
+            folder_check.trusted(folder, model)
+        except SpecError as err:
+            raise _blamed("pretrained", err) from None

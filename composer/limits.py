@@ -38,3 +38,7 @@ MAX_COMPARED_CHARS = 5_000  # the tokenizer backend comparison runs on this much
 
 # ----- saving a checkpoint folder -----------------------------------------------------------------
 SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused
+
+# ----- checkpoint folders (read before anything trusts them) -----------------------------------
+MAX_FOLDER_JSON_BYTES = 16 * 2**20  # config.json and the processors' configs (a tokenizer_config.json with many added tokens is a few MB)
+MAX_SAFETENSORS_HEADER_BYTES = 100_000_000  # a safetensors header; the safetensors library's own ceiling

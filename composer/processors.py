@@ -96,15 +96,18 @@ def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
 
 
 def _folder_tokenizer_name(folder: Path | None) -> str | None:
-    """The class a saved tokenizer names in its tokenizer_config.json. 5.x keeps most "…Fast" names as
-    aliases; one it lacks falls back to the name without "Fast", as AutoTokenizer does."""
-    import transformers
-
+    """The class a saved tokenizer names in its tokenizer_config.json."""
     if folder is None or not (folder / "tokenizer_config.json").is_file():
         return None
     name = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
-    if not isinstance(name, str):
-        return None
+    return tokenizer_class_name(name) if isinstance(name, str) else None
+
+
+def tokenizer_class_name(name: str) -> str:
+    """The class AutoTokenizer loads for a saved ``tokenizer_class``: 5.x keeps most "…Fast" names as
+    aliases; one it lacks falls back to the name without "Fast"."""
+    import transformers
+
     return name if hasattr(transformers, name) else name.removesuffix("Fast")
 
 
@@ -183,6 +186,9 @@ def _check_option_types(cls, options: dict[str, Any], where: str) -> None:
 def _check_tokenizer_options(cls, options: dict[str, Any]) -> None:
     """Tokenizers keep any unknown keyword and never use it: a misspelt option must not pass."""
     for name in options:
+        if name == "trust_remote_code":
+            raise SpecError("tokenizer.options.trust_remote_code", "the composer never runs a folder's or the "
+                            "hub's own code; it always passes trust_remote_code=False")
         if name in VOCAB_ARGS:
             raise SpecError(f"tokenizer.options.{name}", "give the vocabulary as tokenizer.vocab_file "
                             "(and tokenizer.merges_file), which the composer passes the way 5.x reads it")
@@ -287,7 +293,7 @@ def tokenizer_steps(spec: Spec) -> list[Step]:
 
         target, local_only = hub.resolve(tok["pretrained"], "tokenizer.pretrained", needs="")
         name = cls.__name__ if cls is not None else "AutoTokenizer"
-        return [Step("tokenizer", f"{name}.from_pretrained", (target,), options,
+        return [Step("tokenizer", f"{name}.from_pretrained", (target,), {**options, **hub.NO_REMOTE_CODE},
                      run_kwargs={"local_files_only": True} if local_only else {})]
     if "vocab_file" in tok:
         vocab_arg, merges_arg = _vocab_kwargs(cls)

@@ -125,6 +125,10 @@ def validate(spec: Spec, deep: bool = True) -> Spec:
         from composer import hub
 
         hub.resolve(normal.pretrained, "pretrained")
+        folder = hub.local_folder(normal.pretrained)
+        if folder is not None and folder.model_type != normal.model_type:
+            raise SpecError("pretrained", f"config.json: model_type {folder.model_type!r}; the design's model_type "
+                            f"is {normal.model_type!r}")
     processors.validate_processor(normal)
     if deep:
         from composer.build import build_meta_model

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from composer.safe_folder import MANIFEST
 import torch
 import transformers
 from safetensors import safe_open
@@ -207,7 +209,8 @@ def test_exported_code_writes_the_same_weights(roundtrip, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_exported_processors_reload_to_the_same_outputs(roundtrip, name):
     folder = ran(roundtrip, name)
-    saved_files = {p.name for p in (folder / "saved").iterdir()} - {"composer.spec.json"}
+    # The composer's own two files: the Spec, and the list of what the save wrote (safe_folder.MANIFEST).
+    saved_files = {p.name for p in (folder / "saved").iterdir()} - {"composer.spec.json", MANIFEST}
     assert {p.name for p in (folder / "exported").iterdir()} == saved_files
     for file in saved_files - {"model.safetensors"}:
         assert (folder / "exported" / file).read_bytes() == (folder / "saved" / file).read_bytes(), file

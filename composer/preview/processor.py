@@ -103,7 +103,7 @@ def round_trip(processor, kwargs: dict[str, Any], expected=None, folder: str | P
         target = Path(folder or scratch)
         processor.save_pretrained(target)
         files = sorted(p.name for p in target.iterdir())
-        reloaded = AutoProcessor.from_pretrained(target)
+        reloaded = AutoProcessor.from_pretrained(target, trust_remote_code=False)
         again = _call(reloaded, kwargs)
     differ = sorted(k for k in set(expected) | set(again)
                     if k not in expected or k not in again or not np.array_equal(expected[k], again[k]))

@@ -299,7 +299,7 @@ def load_twin(tokenizer) -> tuple[Any, str | None]:
         tokenizer.save_pretrained(folder)
         _write_vocab_txt(tokenizer, twin_cls, Path(folder))
         try:
-            return twin_cls.from_pretrained(folder), None
+            return twin_cls.from_pretrained(folder, trust_remote_code=False), None
         except Exception as err:
             return None, f"{twin_cls.__name__} cannot load {name}'s files: {err}"
 

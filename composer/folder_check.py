@@ -1,0 +1,394 @@
+"""A checkpoint folder read whole before anything trusts it (``check`` and ``pretrained``).
+
+transformers, given a damaged folder, raises deep in its loader, asks to run the folder's own Python
+code, or builds whatever config.json says (200,000 layers beside a 12-byte weights file). Here every
+JSON file, every safetensors header and every weight name is read and checked first, without reading a
+weight or building anything but a meta model; each problem is one SpecError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from composer import catalog, limits
+from composer.errors import SpecError, one_line
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+INDEX = "model.safetensors.index.json"
+PICKLES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+# The processor configs, and the keys in them that name a class with the transformers base it must derive from.
+PROCESSOR_FILES = ("tokenizer_config.json", "preprocessor_config.json", "processor_config.json")
+CLASS_KEYS = {"tokenizer_class": "PreTrainedTokenizerBase", "image_processor_type": "ImageProcessingMixin",
+              "feature_extractor_type": "FeatureExtractionMixin", "processor_class": "ProcessorMixin"}
+# A processor's save_pretrained (5.x) keeps its image processor / feature extractor inside
+# processor_config.json, each with its own *_type key.
+NESTED = ("image_processor", "feature_extractor")
+JSON_FILES = (CONFIG, *PROCESSOR_FILES)
+
+
+@dataclass(frozen=True)
+class Header:
+    """One tensor as its safetensors header describes it."""
+
+    file: str
+    dtype: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """What a folder holds, read and checked; no weight read."""
+
+    path: Path
+    json: dict[str, dict[str, Any]]  # config.json and each processor config present, as parsed
+    model_type: str
+    architecture: str  # the class config.json names (else the base model)
+    tensors: dict[str, Header]  # checkpoint name -> header
+
+    @property
+    def weights_file(self) -> str:
+        return WEIGHTS if (self.path / WEIGHTS).is_file() else INDEX
+
+
+@dataclass(frozen=True)
+class Weight:
+    """Where one tensor of a model comes from when it loads the folder (issue 12's weight provenance).
+
+    status: "loaded" (from ``source``), "tied" (shares a loaded tensor), "missing" (new: randomly
+    initialised) or "resized" (the checkpoint's tensor has another shape)."""
+
+    name: str
+    status: str
+    shape: tuple[int, ...]
+    source: str | None = None
+    header: Header | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a folder's weights fill a model: each tensor's Weight, and what is left over."""
+
+    architecture: str
+    # Every tensor of the model's state_dict, except those transformers itself ignores on load (e.g. position_ids).
+    weights: dict[str, Weight]
+    unused: tuple[str, ...]  # checkpoint tensors the model has no place for
+
+    def named(self, status: str) -> list[str]:
+        return [w.name for w in self.weights.values() if w.status == status]
+
+
+# ----- JSON files ------------------------------------------------------------------------------
+
+
+def read_json(path: Path, name: str) -> dict[str, Any]:
+    """A folder's JSON file as a dict, or a SpecError naming the file."""
+    size = path.stat().st_size
+    if size > limits.MAX_FOLDER_JSON_BYTES:
+        raise SpecError(name, f"{size:,} bytes; a config file is at most {limits.MAX_FOLDER_JSON_BYTES:,}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(name, f"not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start})") from None
+    if not text.strip():
+        raise SpecError(name, "is empty; expected a JSON object")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise SpecError(name, "nested too deeply to be a config") from None
+    except ValueError as err:  # JSONDecodeError, or an integer too long to convert
+        raise SpecError(name, f"not valid JSON: {one_line(err)}") from None
+    if not isinstance(value, dict):
+        raise SpecError(name, f"expected a JSON object, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def read_config_file(path: str | Path, name: str) -> dict[str, Any]:
+    """A folder's (or a cached hub repo's) JSON config, refused if it asks for its own code (auto_map):
+    transformers would then import Python shipped with it, or ask whether it may."""
+    settings = read_json(Path(path), name)
+    if "auto_map" in settings:
+        raise SpecError(name, "has an auto_map: loading it would run Python code shipped in the folder "
+                        "or on the hub; the composer never runs remote code")
+    return settings
+
+
+def read_configs(folder: Path) -> dict[str, dict[str, Any]]:
+    """The folder's JSON configs, parsed; none asks for its own code, and each processor class they name
+    is a transformers class (config.json's own checks are ``read``'s)."""
+    found = {name: read_config_file(folder / name, name) for name in JSON_FILES if (folder / name).is_file()}
+    _check_processors(found)
+    return found
+
+
+def _check_values(cls, values: dict[str, Any], where: str) -> None:
+    """config.json's values pass the checks a Spec's config does (composer.fields.check_value), sub-configs
+    included: a value no Spec could hold is refused here too (e.g. a layer count past limits.MAX_LAYERS)."""
+    from composer.fields import MANAGED, check_value, class_fields
+
+    if not dataclasses.is_dataclass(cls):  # no typed fields to check against (nor a form for a Spec)
+        return
+    by_name = {f.name: f for f in class_fields(cls)}
+    aliases = getattr(cls, "attribute_map", {})
+    sub_configs = getattr(cls, "sub_configs", {}) or {}
+    for key, value in values.items():
+        name = aliases.get(key, key)
+        f = by_name.get(name)
+        if f is None or name in MANAGED:
+            continue  # transformers keeps unknown keys as plain attributes; they build nothing
+        try:
+            check_value(f, value, key)
+        except SpecError as err:
+            raise SpecError(CONFIG, f"{where}{err}") from None
+        sub = sub_configs.get(name)
+        if isinstance(value, dict) and sub is not None:
+            sub_type = value.get("model_type")
+            if isinstance(sub_type, str) and sub_type in catalog.model_types():
+                sub = catalog.config_class(sub_type)
+            _check_values(sub, value, f"{where}{key}.")
+
+
+def _check_config(config: dict[str, Any]) -> tuple[str, str]:
+    """(model_type, architecture) of a parsed config.json, every value checked."""
+    model_type = config.get("model_type")
+    if not isinstance(model_type, str):
+        raise SpecError(CONFIG, "has no model_type string; not a transformers config")
+    if model_type not in catalog.model_types():
+        raise SpecError(CONFIG, f"model_type {model_type!r} is not a transformers model type")
+    names = config.get("architectures")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise SpecError(CONFIG, f"architectures must be a list of class names, got {json.dumps(names)[:80]}")
+    known = [h.name for h in catalog.heads(model_type)]
+    if not known:
+        try:
+            catalog.resolve_architecture(model_type, None)  # raises why the type has no model class
+        except SpecError as err:
+            raise SpecError(CONFIG, f"model_type: {err.message}") from None
+    for name in names or ():
+        if name not in known:
+            raise SpecError(CONFIG, f"architectures: {name!r} is not a {model_type} class; known: "
+                            f"{', '.join(known[:8])}{', ...' if len(known) > 8 else ''}")
+    base = [h.name for h in catalog.heads(model_type) if h.task == "base"]
+    if not names and not base:
+        raise SpecError(CONFIG, f"architectures is empty and {model_type} has no base model to load instead; "
+                        f"name one of {', '.join(known[:8])}")
+    architecture = names[0] if names else base[0]
+    _check_values(catalog.config_class(model_type), config, "")
+    return model_type, architecture
+
+
+def _check_processors(found: dict[str, dict[str, Any]]) -> None:
+    """Each class a processor config names is a transformers class of the right kind."""
+    from composer.processors import tokenizer_class_name, transformers_class
+
+    for name in PROCESSOR_FILES:
+        settings = found.get(name)
+        if settings is None:
+            continue
+        sections = [("", settings)] + [(f"{part}.", settings[part]) for part in NESTED
+                                       if isinstance(settings.get(part), dict)]
+        for where, section in sections:
+            for key, base in CLASS_KEYS.items():
+                value = section.get(key)
+                if value is None:
+                    continue
+                if key == "tokenizer_class" and isinstance(value, str):
+                    value = tokenizer_class_name(value)
+                try:
+                    transformers_class(value, base, name, base)
+                except SpecError:
+                    raise SpecError(name, f"{where}{key}: {json.dumps(value)[:80]} is not a transformers {base} "
+                                    "class") from None
+
+
+# ----- safetensors headers ---------------------------------------------------------------------
+
+
+def read_header(path: Path, name: str) -> dict[str, Header]:
+    """The tensors a safetensors file declares, checked against the file's size: its 8-byte header
+    length, the JSON header, and each tensor's dtype, shape and data_offsets. No weight is read."""
+    from safetensors.torch import _TYPES  # safetensors' own dtype names
+
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise SpecError(name, f"truncated: {size} bytes, not even the 8-byte header length")
+        (length,) = struct.unpack("<Q", head)
+        if length > limits.MAX_SAFETENSORS_HEADER_BYTES:
+            raise SpecError(name, f"header length {length:,} bytes; safetensors allows at most "
+                            f"{limits.MAX_SAFETENSORS_HEADER_BYTES:,}")
+        if 8 + length > size:
+            raise SpecError(name, f"truncated: header says {length:,} bytes of header, the file has {size - 8:,}")
+        raw = f.read(length)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise SpecError(name, "the header is not a UTF-8 JSON object") from None
+    if not isinstance(header, dict):
+        raise SpecError(name, f"the header is {_kind(header)}, not a JSON object")
+    header.pop("__metadata__", None)
+    data = size - 8 - length
+    tensors, spans = {}, []
+    for key, entry in header.items():
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise SpecError(name, f"{key}: expected dtype, shape and data_offsets")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype not in _TYPES:
+            raise SpecError(name, f"{key}: unknown dtype {json.dumps(dtype)[:40]}")
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            raise SpecError(name, f"{key}: shape {json.dumps(shape)[:80]} is not a list of sizes")
+        if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(n) is int for n in offsets) \
+                or not 0 <= offsets[0] <= offsets[1]:
+            raise SpecError(name, f"{key}: data_offsets {json.dumps(offsets)[:80]} is not [begin, end]")
+        numel = 1
+        for n in shape:
+            numel *= n
+        needed = numel * _TYPES[dtype].itemsize
+        if offsets[1] - offsets[0] != needed:
+            raise SpecError(name, f"{key}: {dtype} {shape} needs {needed:,} bytes, its data_offsets span "
+                            f"{offsets[1] - offsets[0]:,}")
+        spans.append((offsets[0], offsets[1], key))
+        tensors[key] = Header(name, dtype, tuple(shape))
+    end = 0
+    for begin, stop, key in sorted(spans):
+        if begin != end:
+            raise SpecError(name, f"{key}: data_offsets start at {begin:,}, the tensor before ends at {end:,}")
+        end = stop
+    if end != data:
+        raise SpecError(name, f"header says {end:,} bytes of data, the file has {data:,}")
+    return tensors
+
+
+def _read_weights(folder: Path) -> dict[str, Header]:
+    """Every tensor of the weights transformers would load with use_safetensors=True."""
+    if (folder / WEIGHTS).is_file():
+        return read_header(folder / WEIGHTS, WEIGHTS)
+    if (folder / INDEX).is_file():
+        index = read_json(folder / INDEX, INDEX)
+        weight_map = index.get("weight_map")
+        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+            raise SpecError(INDEX, "weight_map must be an object of tensor name -> file name")
+        tensors: dict[str, Header] = {}
+        root = folder.resolve()
+        for shard in sorted(set(weight_map.values())):
+            path = (folder / shard).resolve()
+            if path.parent != root:
+                raise SpecError(INDEX, f"weight_map points at {shard!r}, outside the folder")
+            if not path.is_file():
+                raise SpecError(INDEX, f"weight_map points at {shard!r}, which is not in the folder")
+            tensors.update(read_header(path, shard))
+        for key, shard in weight_map.items():
+            if tensors.get(key) is None or tensors[key].file != Path(shard).name:
+                raise SpecError(INDEX, f"weight_map puts {key} in {shard}, whose header has no such tensor")
+        return tensors
+    pickles = [name for name in PICKLES if (folder / name).is_file()]
+    if pickles:
+        raise SpecError(pickles[0], "weights as a pickle, which the composer never opens (unpickling can run "
+                        "code); save them as model.safetensors")
+    raise SpecError(WEIGHTS, "missing: the folder has a config.json but no weights (model.safetensors or "
+                    "model.safetensors.index.json)")
+
+
+# ----- the folder ------------------------------------------------------------------------------
+
+_CACHE: OrderedDict[tuple, Folder] = OrderedDict()
+
+
+def _stamp(folder: Path) -> tuple:
+    """What the folder looks like now (names, sizes, mtimes): a cached read is kept while it holds."""
+    out = []
+    for entry in sorted(folder.iterdir()):
+        st = entry.stat()
+        out.append((entry.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def read(folder: str | Path) -> Folder:
+    """The folder read whole and checked; cached per folder while no file in it changes."""
+    path = Path(folder).expanduser()
+    if not (path / CONFIG).is_file():
+        raise SpecError("DIR", f"{path} has no config.json; not a save_pretrained folder")
+    key = (str(path.resolve()), _stamp(path))
+    if key not in _CACHE:
+        found = read_configs(path)
+        model_type, architecture = _check_config(found[CONFIG])
+        _CACHE[key] = Folder(path, found, model_type, architecture, _read_weights(path))
+        while len(_CACHE) > 16:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return _CACHE[key]
+
+
+# ----- the weights against a model -------------------------------------------------------------
+
+
+def match(folder: Folder, model) -> Provenance:
+    """Where each tensor of ``model`` (a meta model) would come from if it loaded the folder, renamed the
+    way transformers renames on load (its own conversion mapping, base-model prefix added or removed)."""
+    from transformers.conversion_mapping import get_model_conversion_mapping
+    from transformers.core_model_loading import WeightConverter, WeightRenaming, rename_source_key
+    from transformers.utils.loading_report import LoadStateDictInfo
+
+    expected = model.state_dict()
+    mapping = get_model_conversion_mapping(model)
+    renamings = [t for t in mapping if isinstance(t, WeightRenaming)]
+    converters = [t for t in mapping if isinstance(t, WeightConverter)]
+    prefix = model.base_model_prefix
+    weights: dict[str, Weight] = {}
+    unused = []
+    for key, header in folder.tensors.items():
+        name, converted = rename_source_key(key, renamings, converters, prefix, expected)
+        if name not in expected and key in expected:  # as transformers: the prefix alone, no renaming
+            name, converted = rename_source_key(key, [], [], prefix, expected)
+        if name not in expected:
+            unused.append(key)
+            continue
+        shape = tuple(expected[name].shape)
+        # A converter (e.g. fused qkv) changes the shape on purpose; transformers checks it when it converts.
+        status = "loaded" if converted is not None or header.shape == shape else "resized"
+        weights[name] = Weight(name, status, shape, key, header)
+    loaded = {name for name, w in weights.items() if w.status == "loaded"}
+    for target, source in getattr(model, "all_tied_weights_keys", {}).items():
+        for a, b in ((target, source), (source, target)):
+            if a not in weights and b in loaded:
+                weights[a] = Weight(a, "tied", tuple(expected[a].shape), weights[b].source, weights[b].header)
+    info = LoadStateDictInfo(missing_keys=set(expected) - set(weights), unexpected_keys=set(unused),
+                             mismatched_keys=set(), error_msgs=[], conversion_errors={}, skipped_pp_keys=set())
+    model._adjust_missing_and_unexpected_keys(info)  # the model's own ignore rules (e.g. position_ids)
+    for name in sorted(info.missing_keys):
+        weights[name] = Weight(name, "missing", tuple(expected[name].shape))
+    return Provenance(type(model).__name__, weights, tuple(sorted(info.unexpected_keys)))
+
+
+def trusted(folder: Folder, model) -> Provenance:
+    """``match``, refusing what would load wrong: a resized tensor, no name matching at all (every weight
+    random), or base-model weights missing. A new head's weights may be missing: they are its to learn."""
+    found = match(folder, model)
+    arch = found.architecture
+    resized = [w for w in found.weights.values() if w.status == "resized"]
+    if resized:
+        w = resized[0]
+        more = f" (and {len(resized) - 1} more)" if len(resized) > 1 else ""
+        raise SpecError(w.header.file, f"{w.source} is {list(w.header.shape)} but {arch} needs {list(w.shape)}{more}")
+    if not any(w.status == "loaded" for w in found.weights.values()):
+        example = f" (it holds e.g. {next(iter(folder.tensors))})" if folder.tensors else " (it holds none)"
+        raise SpecError(folder.weights_file, f"no weight name matches {arch}: every weight would be random{example}")
+    base = model.base_model_prefix
+    inside = f"{base}." if base and getattr(model, base, model) is not model else ""
+    missing = [n for n in found.named("missing") if n.startswith(inside)]
+    if missing:
+        raise SpecError(folder.weights_file, f"{len(missing):,} weights of {arch}'s base model are not in it "
+                        f"(e.g. {missing[0]}): they would be random")
+    return found
