@@ -22,14 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from composer.safe_folder import MANIFEST
 import torch
 import transformers
 from safetensors import safe_open
 
 from composer import ComposerWarning, Spec, save
 from composer.api import ready
+from composer.safe_folder import MANIFEST
 from composer.cli import main as cli_main
 
 pytestmark = pytest.mark.slow
