@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from composer.errors import SpecError, one_line
-from composer.safe_folder import admit, target_path, writing
+from composer.paths import checked_path, is_dir
+from composer.safe_folder import admit, repair, target_path, writing
 from composer.spec import Spec
 
 SPEC_FILE = "composer.spec.json"
@@ -56,8 +57,9 @@ def check(directory: str | Path) -> dict[str, Any]:
     from composer.build import meta_model
     from composer.hub import NO_REMOTE_CODE
 
-    folder = Path(directory).expanduser()
-    if not folder.is_dir():
+    folder = checked_path(directory, "DIR")
+    repaired = repair(folder)  # a save interrupted while replacing this folder is finished first
+    if not is_dir(folder):
         raise SpecError("DIR", f"{folder} is not a folder")
     found = folder_check.read(folder)
     load = {**NO_REMOTE_CODE, "local_files_only": True}
@@ -78,6 +80,7 @@ def check(directory: str | Path) -> dict[str, Any]:
         "unused": list(provenance.unused),
         "files": sorted(p.name for p in folder.iterdir()),
         "spec": (folder / SPEC_FILE).is_file(),
+        "repaired": repaired,
     }
     loaders = {
         "tokenizer": ("AutoTokenizer", "tokenizer_config.json"),
@@ -113,7 +116,10 @@ def _reloaded(file: str, what: str, fn: Callable, *args, **kwargs):
 
 
 def format_check(report: dict[str, Any]) -> str:
-    lines = [f"{report['folder']}: loads with transformers",
+    missing = report["weights"]["missing"]
+    lines = [*report["repaired"],
+             f"{report['folder']}: loads with transformers" +
+             (f", but {len(missing):,} weights are not in the checkpoint and start random" if missing else ""),
              f"  {report['architecture']} ({report['model_type']}), {report['parameters']:,} parameters, "
              f"{report['dtype']}"]
     for name in ("tokenizer", "image_processor", "feature_extractor", "processor"):

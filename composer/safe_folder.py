@@ -403,9 +403,9 @@ def repair(target: str | os.PathLike) -> list[str]:
     killed between its two renames, remove the hidden copies of killed saves. Returns one line per
     thing done or kept (empty: nothing to do). ``check`` calls this before it reads a folder."""
     try:
-        folder = Path(target).expanduser().resolve()
+        folder = checked_path(target, "DIR").resolve()
     except (OSError, RuntimeError, ValueError) as err:
-        raise SpecError("DIR", f"{os.fspath(target)!r}: {one_line(err)}") from None
+        raise SpecError("DIR", f"{shown(os.fspath(target))}: {one_line(err)}") from None
     if not _leftovers(folder):
         return []
     with _locked(folder):

@@ -276,7 +276,7 @@ def test_a_save_killed_leaves_the_old_or_the_new_folder_and_the_next_save_cleans
     assert signal == 9  # SIGKILL, at that stage
     if expected is None:
         assert not target.exists() and any(name.endswith(".old") for name in names(target.parent))
-        lines = repair(target)
+        lines = check(target)["repaired"]  # check finishes the interrupted replace, then reads the folder
         assert lines[0].startswith(f"restored {target} from .ck.") and len(lines) == 2  # and the new copy removed
         expected = "old"
     assert seed_at(target) == {"old": 3, "new": 4}[expected]
