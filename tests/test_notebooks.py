@@ -2,7 +2,8 @@
 notebooks/ beside a copy of examples/ (so `../examples/` resolves and the checkout stays clean) and fails
 on any cell error. Then each notebook's own outputs are checked: the widget shown, the exported code
 printed as code, and the "OK ..." lines its checks print once transformers has reloaded what that code
-saved. Every cell must finish within CELL_SECONDS. This proves the Python side only: clicks are tested in
+saved. Each notebook's cell times are printed (a figure to read, not asserted: a wall-clock limit flakes
+on a busy 2-core machine). This proves the Python side only: clicks are tested in
 tests/browser (test_notebooks_browser.py runs these same notebooks in JupyterLab)."""
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ NOTEBOOKS = ROOT / "notebooks"
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-CELL_SECONDS = 10.0
 
 # Per notebook: how many widget views it shows, how many exported code cells it prints, and text its
 # outputs must contain (plain strings, or compiled patterns).
@@ -178,7 +178,7 @@ def test_notebook_is_stored_clean(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_every_cell_quickly(executed, name, capsys):
+def test_notebook_runs_every_cell(executed, name, capsys):
     nb = executed(name)
     cells = code_cells(nb)
     errors = [o for c in cells for o in c.outputs if o.output_type == "error"]
@@ -187,8 +187,6 @@ def test_notebook_runs_every_cell_quickly(executed, name, capsys):
     times = [seconds(c) for c in cells]
     with capsys.disabled():
         print(f"\n  {name}: {len(cells)} cells, slowest {max(times):.2f} s, all {sum(times):.1f} s", end="")
-    slow = [(i, round(t, 2)) for i, t in enumerate(times) if t > CELL_SECONDS]
-    assert not slow, f"cells over {CELL_SECONDS} s (code cell index, seconds): {slow}"
 
 
 @pytest.mark.slow
