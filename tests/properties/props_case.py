@@ -268,7 +268,8 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             if op == "header_length":
                 data = struct.pack("<Q", args[0]) + data[8:]
             elif op == "flip":
-                start, stop = {"header_length": (0, 8), "header": (8, 8 + n), "data": (8 + n, len(data))}[args[0]]
+                end = min(8 + n, len(data))  # an earlier step may have set a length past the file
+                start, stop = {"header_length": (0, 8), "header": (8, end), "data": (end, len(data))}[args[0]]
                 if stop > start:
                     at = start + int((stop - start - 1) * args[1])
                     data = data[:at] + bytes([data[at] ^ args[2]]) + data[at + 1:]
