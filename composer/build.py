@@ -8,7 +8,7 @@ from typing import Any
 
 from composer import catalog, processors
 from composer.api import as_spec
-from composer.errors import SpecError, one_line
+from composer.errors import SpecError, one_line, shown
 from composer.fields import config_fields
 from composer.plan import Expr, Ref, Step
 from composer.spec import Spec
@@ -129,6 +129,10 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
         # Nothing of the user's is involved: it is transformers' own defaults that do not build.
         cls = catalog.config_class(spec.model_type).__name__
         return SpecError("model_type", f"transformers' default {cls} does not build as is: {text}")
+    if isinstance(err, KeyError) and len(err.args) == 1:  # a lookup of one of the user's values failed
+        given = [name for name, value in spec.config.items() if isinstance(value, str) and value == err.args[0]]
+        if given:
+            return SpecError(f"{prefix}.{given[0]}", f"{shown(err.args[0])} is not a value transformers knows here")
     names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
     return SpecError(field_in_message(text, names, prefix), text)
 

@@ -16,11 +16,17 @@ class SpecError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         self.message = message
-        super().__init__(f"{_clip(field, MAX_SHOWN_CHARS)}: {message}" if field else message)
+        super().__init__(f"{_clip(_printable(field), MAX_SHOWN_CHARS)}: {message}" if field else message)
 
 
 class ComposerWarning(UserWarning):
     """A value was corrected (e.g. a 5.x silent trap); the message says what and why."""
+
+
+def _printable(text: str) -> str:
+    """A field path as one line: a key's control characters (a \\r, a form feed, U+2028, all line breaks
+    to a terminal or str.splitlines) written as their escapes, as repr() writes them."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from composer import catalog, limits
 from composer.errors import SpecError, one_line
+from composer.paths import checked_path
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -283,6 +284,10 @@ def _read_weights(folder: Path) -> dict[str, Header]:
         tensors: dict[str, Header] = {}
         root = folder.resolve()
         for shard in sorted(set(weight_map.values())):
+            try:
+                checked_path(shard, INDEX)  # a NUL or an over-long name makes every filesystem call raise
+            except SpecError as err:
+                raise SpecError(INDEX, f"weight_map: {err.message}") from None
             path = (folder / shard).resolve()
             if path.parent != root:
                 raise SpecError(INDEX, f"weight_map points at {shard!r}, outside the folder")

@@ -49,6 +49,7 @@ class _Repeated(dict):
 
 
 def _child(where: str, key: str) -> str:
+    key = key or '""'  # an empty key still names a field
     return f"{where}.{key}" if where else key
 
 
@@ -150,8 +151,7 @@ def parse(text: str, where: str = "spec") -> Any:
 def _only_keys(section: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(section) - allowed)
     if unknown:
-        prefix = f"{where}." if where else ""
-        raise SpecError(f"{prefix}{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+        raise SpecError(_child(where, unknown[0]), f"unknown key; allowed: {', '.join(sorted(allowed))}")
 
 
 @dataclass

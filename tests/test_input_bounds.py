@@ -58,6 +58,7 @@ FILE_CASES = {
     "~nouser vocab": ({"model_type": "bert", "tokenizer": {"vocab_file": "~nouser/vocab.txt"}}, "tokenizer.vocab_file"),
     "not UTF-8": (b'{"model_type": "bert", "config": {"hidden_act": "gel\xff"}}', "spec"),
     "deeply nested array": ("[" * 100_000, "spec"),
+    "a key holding line breaks": ({"model_type": "bert", "config": {"a\x0c\r\u2028": 1}}, "config.a\\x0c\\r\\u2028"),
     "nesting that broke exported code": ('{"model_type": "bert", "config": {"id2label": {"0": ' + "[" * 250
                                          + "]" * 250 + ', "1": "b"}}}', "spec"),
     "deeply nested inside config": ('{"model_type": "bert", "config": {"id2label": {"0": ' + "[" * 5000 + "]" * 5000
@@ -179,6 +180,8 @@ def deeply_nested(levels: int):
     ({"model_type": "bert", "config": {"hidden_size": 10**5000}}, "config.hidden_size", "bits"),
     ({"model_type": "bert", "config": {"hidden_act": "\ud800"}}, "config.hidden_act", "lone surrogate"),
     ({"model_type": "bert", "config": [1]}, "config", "expected an object"),
+    ({"": True}, '""', "unknown key"),
+    ({"model_type": "bert", "tokenizer": {"": 1}}, 'tokenizer.""', "unknown key"),
     ({"model_type": "bert", "config": "dim=3"}, "config", "expected an object"),
     ({"model_type": "bert", "tokenizer": {"train": {"text": ["a", object()]}}}, "tokenizer.train.text[1]", "object"),
     ({"model_type": "bert", "config": {"id2label": {"0": deeply_nested(100_000)}}}, "config.id2label.0" +

@@ -133,3 +133,9 @@ def test_an_unknown_activation_reads_as_a_sentence_with_the_choices():
     # transformers raises KeyError, whose str() wraps the message in quotes
     assert error_of({"model_type": "distilbert", "config": {"activation": "relu6x"}}).startswith(
         "config.activation: function relu6x not found in ACT2FN mapping ['gelu'")
+
+
+def test_a_value_transformers_cannot_look_up_is_named_at_its_field():
+    # DETR looks activation_function up in a dict: transformers' KeyError is the bare value, 5,000 characters
+    err = error_of({"model_type": "detr", "config": {"encoder_layers": 1, "activation_function": "v" * 5000}})
+    assert err.startswith("config.activation_function: 'vvv") and "(5,000 characters)" in err and len(err) < 200

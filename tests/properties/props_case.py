@@ -214,10 +214,12 @@ def assert_compiles(code: str) -> None:
 def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
     """Carry out the recipes of ``strategies.damages`` on a copy of a checkpoint folder (every file
     replaced, never edited in place: the copy's files may be hard links to the originals). Returns
-    what the damage implies: {"unmatched": weights renamed, "remote": auto_map added, "pickle": a .bin}."""
+    what the damage implies, as the whole recipe left the folder (a later step can undo an earlier one):
+    {"unmatched": weights renamed, "remote": an auto_map in a file transformers takes code from,
+    "readable": every JSON file the composer reads is a JSON object, so a refusal can name the auto_map}."""
     from strategies import EVIL_CODE, dump
 
-    implied = {"unmatched": False, "remote": False, "pickle": False}
+    implied = {"unmatched": False}
 
     def replace(name: str, data: bytes) -> None:
         path = folder / name
@@ -232,24 +234,19 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
     for op, *args in damages:
         if op in ("set", "del"):
             raw = read("config.json")
-            try:
-                config = json.loads(raw) if raw is not None else {}
-            except (ValueError, RecursionError):
-                continue
-            if not isinstance(config, dict):
+            config = _json_object(raw) if raw is not None else {}
+            if config is None:  # an earlier step left no JSON object to edit
                 continue
             if op == "set":
                 config[args[0]] = args[1]
                 if args[0] == "auto_map":
                     (folder / "evil.py").write_text(EVIL_CODE)
-                    implied["remote"] = True
             else:
                 config.pop(args[0], None)
             replace("config.json", dump(config).encode("utf-8", "surrogatepass"))
         elif op == "remote":  # code of the folder's own: transformers would run it for an unknown type
             raw = read("config.json")
-            config = json.loads(raw) if raw is not None else {}
-            config = config if isinstance(config, dict) else {}
+            config = (_json_object(raw) if raw is not None else None) or {}
             config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}
             if args[0] == "unknown_type":
                 config["model_type"] = "evil_type"
@@ -257,7 +254,6 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
                 config.pop("model_type", None)
             replace("config.json", dump(config).encode("utf-8", "surrogatepass"))
             (folder / "evil.py").write_text(EVIL_CODE)
-            implied["remote"] = True
         elif op == "config_bytes":
             replace("config.json", args[0])
         elif op == "truncate":
@@ -272,12 +268,15 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             if op == "header_length":
                 data = struct.pack("<Q", args[0]) + data[8:]
             elif op == "flip":
-                start, stop = {"header_length": (0, 8), "header": (8, 8 + n), "data": (8 + n, len(data))}[args[0]]
+                end = min(8 + n, len(data))  # an earlier step may have set a length past the file
+                start, stop = {"header_length": (0, 8), "header": (8, end), "data": (end, len(data))}[args[0]]
                 if stop > start:
                     at = start + int((stop - start - 1) * args[1])
                     data = data[:at] + bytes([data[at] ^ args[2]]) + data[at + 1:]
             else:
-                header = json.loads(data[8:8 + n])
+                header = _json_object(data[8:8 + n])
+                if not header:  # an earlier step broke the header: nothing left to lie about
+                    continue
                 data = _lie(header, data[8 + n:], args[0], implied)
             replace("model.safetensors", data)
         elif op == "delete":
@@ -301,7 +300,6 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             name, value = args
             if isinstance(value, dict) and "auto_map" in value:
                 (folder / "evil.py").write_text(EVIL_CODE)
-                implied["remote"] = True
             replace(name, value if isinstance(value, bytes) else json.dumps(value).encode())
         elif op == "config_dir":
             replace("config.json", b"")
@@ -316,7 +314,33 @@ def apply_damage(folder: Path, damages: list[tuple], outside: Path) -> dict:
             if args[0] == "../outside.json":
                 (outside / "outside.json").write_text('{"model_type": "bert"}')
             path.symlink_to(args[0])
+    found = {name: _json_object(read_followed(folder / name)) for name in CODE_FILES
+             if read_followed(folder / name) is not None}
+    implied["remote"] = any(isinstance(v, dict) and "auto_map" in v for v in found.values())
+    implied["readable"] = "config.json" in found and all(isinstance(v, dict) for v in found.values())
     return implied
+
+
+# The JSON files whose auto_map makes transformers import the folder's code (generation_config.json's
+# auto_map names no code); the composer reads each of them whole.
+CODE_FILES = ("config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json")
+
+
+def read_followed(path: Path) -> bytes | None:
+    """A file's bytes through any symlink, None if it is no regular file (a folder, /dev/zero, a loop)."""
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _json_object(raw: bytes) -> dict | None:
+    """raw as a JSON object, else None (not UTF-8, not JSON, nested past the recursion limit, a list)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _lie(header: dict, body: bytes, how: str, implied: dict) -> bytes:
