@@ -7,6 +7,7 @@ dataclasses), ``Literal`` choices, the ``Args:`` section of its docstring, ``att
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import math
@@ -211,8 +212,172 @@ def class_fields(cls) -> tuple[Field, ...]:
     # num_labels is not a dataclass field but every config takes it (it sizes id2label).
     out.append(Field("num_labels", "int", 2, help=helps.get("num_labels", ""), group="head",
                      kinds=("int",), common=True))
+    out += consumed_fields(cls)
     # The model's own attributes first: dataclass order puts PreTrainedConfig's ~20 common ones on top.
     return tuple(sorted(out, key=lambda f: f.common))
+
+
+# ---- Keyword arguments a config class consumes without declaring them as fields ----------------------
+# Read from transformers' own code: what the class's ``__post_init__`` (and the helpers it hands
+# ``**kwargs`` to) pops or gets, the legacy rope names PreTrainedConfig converts when the class has
+# ``rope_parameters``, the public properties with a setter (the backbone mixin's out_features /
+# out_indices), and the attributes the model's own modeling code reads from its config undeclared
+# (T5's decoder_start_token_id). PreTrainedConfig's own pops are loading machinery (dtype, name_or_path,
+# attn_implementation, ...) and are not offered; generation parameters are dropped by transformers.
+_KWARG = re.compile(r"""(?<![\w.])kwargs\.(?:pop|get)\(\s*["'](\w+)["']""")
+_KWARG_DEFAULT = re.compile(r"""(?<![\w.])kwargs\.(?:pop|get)\(\s*["'](\w+)["']\s*,\s*(True|False|-?\d+\.\d*|-?\d+)\s*\)""")
+_CALLS = re.compile(r"self\.(\w+)\(")
+_HANDOFF = re.compile(r"(?<![\w.])(?:self\.)?(\w+)\([^()]*\*\*kwargs")
+_READ = re.compile(r"(?<![\w])config\.([a-z]\w*)(?!\s*\()")
+_ASSIGNED = re.compile(r"self\.(\w+)\s*(?::[^=]+)?=(?!=)")
+
+
+def _source(fn) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+
+
+def _consumed_kwargs(cls) -> tuple[set[str], list[Any]]:
+    """Names popped from ``**kwargs`` by the class's own ``__post_init__`` and what it hands them to,
+    and the functions read (their docstrings type those names)."""
+    import sys
+
+    from transformers import PreTrainedConfig
+
+    names: set[str] = set()
+    seen: set[Any] = set()
+    todo = [k.__dict__["__post_init__"] for k in cls.__mro__
+            if "__post_init__" in k.__dict__ and issubclass(k, PreTrainedConfig) and k is not PreTrainedConfig]
+    if any(f.name == "rope_parameters" for f in dataclasses.fields(cls)):
+        todo.append(cls.convert_rope_params_to_dict)  # PreTrainedConfig.__post_init__ calls it then
+    while todo:
+        fn = todo.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        src = _source(fn)
+        names.update(_KWARG.findall(src))
+        scope = vars(sys.modules.get(getattr(fn, "__module__", ""), None) or object())
+        for callee in _HANDOFF.findall(src):
+            target = getattr(cls, callee, None) or scope.get(callee)
+            if callable(target) and callee != "__post_init__" and not isinstance(target, type):
+                todo.append(target)
+    return names, list(seen)
+
+
+def _modeling_reads(cls) -> set[str]:
+    """Attributes the modeling files next to the config read as ``config.NAME``, whatever class declares them."""
+    import pathlib
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    if module is None or not getattr(module, "__file__", None):
+        return set()
+    names: set[str] = set()
+    for path in pathlib.Path(module.__file__).parent.glob("modeling_*.py"):
+        names.update(_READ.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return names
+
+
+def _sibling_attributes(cls) -> set[str]:
+    """Every attribute some config class of the same model package declares, assigns or maps: a read
+    of one of those in the modeling code is that class's, not an undeclared one of ``cls``."""
+    import importlib
+    import pathlib
+    import sys
+
+    from transformers import PreTrainedConfig
+
+    package = cls.__module__.rpartition(".")[0]
+    classes = []
+    for path in pathlib.Path(sys.modules[cls.__module__].__file__).parent.glob("configuration_*.py"):
+        try:
+            classes += vars(importlib.import_module(f"{package}.{path.stem}")).values()
+        except Exception:  # a sibling needing an absent extra declares nothing we can read
+            continue
+    names: set[str] = set()
+    for klass in classes:
+        if isinstance(klass, type) and issubclass(klass, PreTrainedConfig) and dataclasses.is_dataclass(klass):
+            names.update(f.name for f in dataclasses.fields(klass))
+            names.update(getattr(klass, "attribute_map", {}))
+            names.update(n for n in dir(klass) if klass is not cls)
+            for k in klass.__mro__:
+                if "__post_init__" in k.__dict__:
+                    names.update(_ASSIGNED.findall(_source(k.__dict__["__post_init__"])))
+    return names
+
+
+def _setter_properties(cls) -> set[str]:
+    from transformers import PreTrainedConfig
+
+    return {name for k in cls.__mro__ if k is not PreTrainedConfig and not issubclass(PreTrainedConfig, k)
+            for name, v in vars(k).items() if isinstance(v, property) and v.fset is not None}
+
+
+def _doc_kinds(docs: list[str]) -> dict[str, str]:
+    """name → the type part of its ``Args:`` entry (the last doc wins)."""
+    out: dict[str, str] = {}
+    for doc in docs:
+        for line in (doc or "").splitlines():
+            m = _ARG.match(line)
+            if m:
+                out[m.group(2)] = m.group(3)
+    return out
+
+
+_DOC_KIND = re.compile(r"`(list|tuple|dict|int|float|bool|str)\b")
+
+
+def _kinds_from_doc(text: str) -> tuple[str, ...]:
+    kinds = []
+    for k in _DOC_KIND.findall(text):
+        k = "list" if k == "tuple" else k
+        if k not in kinds:
+            kinds.append(k)
+    return tuple(kinds) or ("any",)
+
+
+@functools.cache
+def consumed_fields(cls) -> tuple[Field, ...]:
+    """Fields for the keyword arguments ``cls`` takes beyond its dataclass fields and aliases, typed from
+    transformers' own hints (RopeParameters, the rope_parameters field) or docstrings; default None (unset)."""
+    from transformers import GenerationConfig, PreTrainedConfig
+    from transformers.modeling_rope_utils import RopeParameters
+
+    declared = {f.name for f in dataclasses.fields(cls)} | set(getattr(cls, "attribute_map", {}))
+    dropped = set(GenerationConfig._get_default_generation_params())
+    names, consumers = _consumed_kwargs(cls)
+    names |= _setter_properties(cls)
+    names |= {n for n in _modeling_reads(cls) if not hasattr(cls, n)} - _sibling_attributes(cls)
+    names = {n for n in names - declared - dropped - MANAGED - {"num_labels"}
+             if not n.startswith("_") and not callable(getattr(cls, n, None))}
+    hints = {**typing.get_type_hints(RopeParameters)}
+    if "rope_parameters" in declared:
+        hints["rope_scaling"] = _hints(cls).get("rope_parameters", dict | None)
+    setters = [p.fset for n in names for p in (getattr(cls, n, None),) if isinstance(p, property) and p.fset]
+    consumers += [getattr(cls, c) for fn in setters for c in _CALLS.findall(_source(fn)) if hasattr(cls, c)]
+    literal = {m[0]: type(ast.literal_eval(m[1])).__name__ for fn in consumers
+               for m in _KWARG_DEFAULT.findall(_source(fn))}
+    sources = [GenerationConfig.__doc__, *(fn.__doc__ for fn in consumers), *(fn.__doc__ for fn in setters),
+               *(k.__doc__ for k in reversed(cls.__mro__))]
+    docs = _doc_kinds(sources)
+    helps = {}
+    for doc in sources:
+        helps.update(docstring_help(doc or ""))
+    out = []
+    for name in sorted(names):
+        if name in hints:
+            kinds = hint_kinds(hints[name])[0]
+        else:
+            kinds = _kinds_from_doc(docs.get(name, ""))
+            kinds = (literal[name],) if kinds == ("any",) and name in literal else kinds
+        out.append(Field(name, _primary(kinds), None, nullable=True, kinds=kinds, help=helps.get(name, ""),
+                         group=_group(name)))
+    return tuple(out)
 
 
 def config_fields(model_type: str) -> tuple[Field, ...]:

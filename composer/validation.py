@@ -17,7 +17,8 @@ from composer.fields import check_value, class_fields
 from composer.spec import Spec
 
 
-# The guide's backbone arguments: each has transformers load a checkpoint or timm weights by name.
+# The guide's backbone arguments: each has transformers load a checkpoint or timm weights by name
+# (false or null fetches nothing and is taken as the attribute it is).
 HUB_BACKBONE_KEYS = {"backbone", "use_timm_backbone", "use_pretrained_backbone", "backbone_kwargs"}
 
 
@@ -29,7 +30,7 @@ def _config_overrides(cls, overrides: dict[str, Any], where: str, keep_defaults:
         name = attribute_map.get(key, key)
         spot = f"{where}.{key}"
         f = by_name.get(name)
-        if name in HUB_BACKBONE_KEYS and "backbone_config" in by_name:
+        if name in HUB_BACKBONE_KEYS and "backbone_config" in by_name and value not in (False, None):
             raise SpecError(spot, f"{shown(key)} makes transformers fetch the backbone from the hub; set it with the "
                             'spec\'s "backbone" key: {"model_type": "resnet", "config": {...}} or {"timm": "resnet50"}')
         if f is None:
