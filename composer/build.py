@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -103,6 +104,8 @@ def _value(v: Any, names: dict[str, Any]) -> Any:
         return names[v.name]
     if isinstance(v, Expr):
         return eval(v.source, {"__builtins__": {"open": open}})  # our own generated file reads only
+    if isinstance(v, (dict, list)):  # a copy: transformers fills a given dict in place (rope_scaling)
+        return copy.deepcopy(v)
     return v
 
 

@@ -59,3 +59,27 @@ def test_a_resample_number_says_which_filter_it_is():
         code = to_code({"model_type": "vit", "image_processor": {"class": "ViTImageProcessorPil",
                                                                 "options": {"resample": 4}}})
     assert "    resample=4,  # PIL.Image.Resampling.BOX\n" in code
+
+
+@pytest.mark.parametrize("spec", [
+    {"model_type": "t5", "architecture": "T5ForConditionalGeneration",
+     "config": {"decoder_start_token_id": 0, "d_model": 16, "num_layers": 1, "num_heads": 2, "d_kv": 8, "d_ff": 32,
+                "vocab_size": 64}},
+    {"model_type": "llama", "config": {"rope_theta": 500000.0, "hidden_size": 16, "intermediate_size": 32,
+                                       "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 64}},
+    {"model_type": "resnet", "config": {"out_features": ["stage2"], "depths": [1, 1, 1, 1]}},
+], ids=["t5", "llama", "resnet"])
+def test_consumed_keywords_are_exported_as_written_and_build_the_same_model(spec):
+    import torch
+
+    from composer.build import build_model
+
+    code = to_code(spec, output_dir=None)
+    for name, value in spec["config"].items():
+        assert f"    {name}={value!r}," in code.replace('"', "'")
+    names: dict = {}
+    exec(compile(code, "exported.py", "exec"), names)
+    built = build_model(spec).state_dict()
+    exported = names["model"].state_dict()
+    assert built.keys() == exported.keys() and all(torch.equal(built[k], exported[k]) for k in built)
+    assert names["config"].to_diff_dict() == build_model(spec).config.to_diff_dict()

@@ -99,3 +99,13 @@ def test_fields_on_the_command_line(cli):
 def test_a_misspelt_type_suggests_the_right_one():
     with pytest.raises(SpecError, match=r"^model_type: unknown model type 'distilbrt'; did you mean distilbert\?$"):
         config_fields("distilbrt")
+
+
+@pytest.mark.parametrize("model_type,name,kinds", [
+    ("resnet", "out_features", ["list"]), ("convnext", "out_indices", ["list"]), ("llama", "rope_theta", ["float"]),
+    ("mistral", "rope_theta", ["float"]), ("t5", "decoder_start_token_id", ["int", "list"]),
+    ("detr", "use_timm_backbone", ["bool"]),
+])
+def test_the_form_offers_the_keywords_the_config_class_consumes(cli, model_type, name, kinds):
+    fields = {f["name"]: f for f in json.loads(cli("fields", model_type, "--json").stdout)}
+    assert fields[name]["kinds"] == kinds and fields[name]["default"] is None

@@ -139,3 +139,74 @@ def test_a_value_transformers_cannot_look_up_is_named_at_its_field():
     # DETR looks activation_function up in a dict: transformers' KeyError is the bare value, 5,000 characters
     err = error_of({"model_type": "detr", "config": {"encoder_layers": 1, "activation_function": "v" * 5000}})
     assert err.startswith("config.activation_function: 'vvv") and "(5,000 characters)" in err and len(err) < 200
+
+
+# Keyword arguments transformers' config classes consume beyond their fields (issue 9, item 3).
+TINY_T5 = {"d_model": 16, "num_layers": 1, "num_decoder_layers": 1, "num_heads": 2, "d_kv": 8, "d_ff": 32,
+           "vocab_size": 64}
+
+
+@pytest.mark.parametrize("data,attribute,expected", [
+    ({"model_type": "resnet", "config": {"out_features": ["stage1", "stage3"]}}, "out_indices", [1, 3]),
+    ({"model_type": "convnext", "config": {"out_indices": [2, 4]}}, "out_features", ["stage2", "stage4"]),
+    ({"model_type": "llama", "config": {"rope_theta": 500000.0}}, "rope_parameters",
+     {"rope_theta": 500000.0, "rope_type": "default"}),
+    ({"model_type": "mistral", "config": {"rope_theta": 1e6}}, "rope_parameters",
+     {"rope_theta": 1e6, "rope_type": "default"}),
+    ({"model_type": "qwen2", "config": {"rope_scaling": {"rope_type": "linear", "factor": 2.0}}},
+     "rope_parameters", {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}),
+    ({"model_type": "t5", "config": {"decoder_start_token_id": 0}}, "decoder_start_token_id", 0),
+    ({"model_type": "detr", "config": {"use_timm_backbone": False}}, "backbone_config.model_type", "resnet"),
+])
+def test_keyword_arguments_the_config_class_consumes_are_accepted_as_written(data, attribute, expected):
+    from operator import attrgetter
+
+    from composer.build import build_config
+
+    normal = check(data)
+    assert normal.config == data["config"]  # kept as the person wrote it, not renamed
+    assert attrgetter(attribute)(build_config(normal)) == expected
+
+
+def test_a_name_the_class_does_not_take_is_still_refused_with_a_suggestion():
+    assert error_of({"model_type": "resnet", "config": {"out_featurs": ["stage1"]}}) == (
+        "config.out_featurs: ResNetConfig has no attribute 'out_featurs'; did you mean out_features?")
+    assert error_of({"model_type": "llama", "config": {"rope_thetaa": 1.0}}).startswith(
+        "config.rope_thetaa: LlamaConfig has no attribute 'rope_thetaa'; did you mean rope_theta")
+    assert "has no attribute 'decoder_start_token_id'" in error_of(
+        {"model_type": "distilbert", "config": {"decoder_start_token_id": 0}})
+
+
+def test_a_consumed_keyword_is_type_checked():
+    assert error_of({"model_type": "llama", "config": {"rope_theta": "big"}}).startswith(
+        "config.rope_theta: expected float, got 'big'")
+
+
+def test_a_stage_the_backbone_does_not_have_is_named_at_its_field():
+    assert error_of({"model_type": "resnet", "config": {"out_features": ["stage9"]}}).startswith(
+        "config.out_features")
+
+
+def test_t5_with_decoder_start_token_id_trains_a_step_with_labels():
+    import torch
+
+    from composer.build import build_model
+
+    model = build_model({"model_type": "t5", "architecture": "T5ForConditionalGeneration",
+                         "config": {**TINY_T5, "decoder_start_token_id": 0}})
+    ids = torch.tensor([[5, 6, 7, 1]])
+    loss = model(input_ids=ids, labels=torch.tensor([[8, 9, 1]])).loss
+    loss.backward()
+    torch.optim.SGD(model.parameters(), lr=0.1).step()
+    assert torch.isfinite(loss)
+
+
+def test_a_resnet_backbone_config_with_out_features_builds():
+    from composer.build import build_model
+
+    spec = {"model_type": "maskformer", "architecture": "MaskFormerForInstanceSegmentation",
+            "backbone": {"model_type": "resnet", "config": {"out_features": ["stage1", "stage2", "stage3", "stage4"],
+                                                            "depths": [1, 1, 1, 1]}}}
+    assert check(spec).backbone["config"]["out_features"] == ["stage1", "stage2", "stage3", "stage4"]
+    model = build_model(spec, device="meta")
+    assert model.config.backbone_config.out_indices == [1, 2, 3, 4]
