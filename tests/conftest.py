@@ -47,13 +47,15 @@ def pytest_addoption(parser):
 
 @pytest.fixture
 def golden(request):
-    """Compare text with tests/golden/NAME; `pytest --update-golden` rewrites it on purpose."""
+    """Compare text with tests/golden/NAME. A missing or changed file fails: only `pytest --update-golden`
+    (or UPDATE_GOLDEN=1 in the environment) writes it, so a file nobody committed never passes silently."""
 
     def compare(name: str, text: str) -> None:
         path = ROOT / "tests" / "golden" / name
-        if request.config.getoption("--update-golden") or not path.exists():
+        if request.config.getoption("--update-golden") or os.environ.get("UPDATE_GOLDEN") == "1":
             path.parent.mkdir(exist_ok=True)
             path.write_text(text)
+        assert path.exists(), f"tests/golden/{name} is missing; run with --update-golden (or UPDATE_GOLDEN=1) to write it"
         assert text == path.read_text(), f"{name} changed; rerun with --update-golden if that is intended"
 
     return compare

@@ -1,4 +1,6 @@
-"""The exported code: pinned by golden files, and free of any composer import."""
+"""The exported code: pinned by golden files, and free of any composer import.
+
+A missing or changed file in tests/golden/ fails; run `pytest --update-golden` (or UPDATE_GOLDEN=1) to write it."""
 
 import ast
 from pathlib import Path
