@@ -148,8 +148,9 @@ def spec_from_config(path: str | Path, where: str = "path") -> Spec:
     dropped = sorted(k for k in settings if k not in kept and not k.startswith("_") and hasattr(full, k)
                      and getattr(rebuilt, k, None) != settings[k])
     if dropped:
-        warnings.warn(f"{CONFIG}: left out {', '.join(dropped)}: not attributes of {cls.__name__}, which keeps "
-                      "them only as plain attributes", ComposerWarning, stacklevel=2)
+        what = "not an attribute" if len(dropped) == 1 else "not attributes"
+        warnings.warn(f"{CONFIG}: left out {', '.join(dropped)}: {what} of {cls.__name__} (transformers keeps "
+                      "such keys only as plain attributes)", ComposerWarning, stacklevel=2)
     spec = Spec(model_type=model_type, architecture=None if head.task == "base" else head.name,
                 config=diff, backbone=_backbone(cls, full))
     return validate(spec)
