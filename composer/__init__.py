@@ -26,6 +26,7 @@ _LAZY = {
     "timm_models": "composer.catalog",
     "modality": "composer.catalog",
     "config_fields": "composer.fields",
+    "spec_from_config": "composer.importing",
 }
 
 __all__ = ["ComposerWarning", "Spec", "SpecError", *_LAZY]

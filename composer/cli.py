@@ -82,6 +82,16 @@ def _check(args) -> str:
     return json.dumps(report, indent=2) + "\n" if args.json else format_check(report)
 
 
+def _import(args) -> str:
+    from composer.importing import spec_from_config
+
+    spec = spec_from_config(args.path, "PATH")
+    if args.output is None:
+        return spec.to_json()
+    spec.save(checked_path(args.output, "--output"))
+    return f"{args.output}\n"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m composer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -116,6 +126,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("dir")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=_check)
+    s = sub.add_parser("import", help="the Spec of a config.json (a file, a folder, or a hub id), random weights")
+    s.add_argument("path", metavar="PATH")
+    s.add_argument("--output", metavar="FILE", help="write the Spec there (atomically) instead of printing it")
+    s.set_defaults(fn=_import)
     return p
 
 

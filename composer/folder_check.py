@@ -160,7 +160,7 @@ def _check_values(cls, values: dict[str, Any], where: str) -> None:
             _check_values(sub, value, f"{where}{key}.")
 
 
-def _check_config(config: dict[str, Any]) -> tuple[str, str]:
+def check_config(config: dict[str, Any]) -> tuple[str, str]:
     """(model_type, architecture) of a parsed config.json, every value checked."""
     model_type = config.get("model_type")
     if not isinstance(model_type, str):
@@ -328,7 +328,7 @@ def read(folder: str | Path) -> Folder:
     key = (str(path.resolve()), _stamp(path))
     if key not in _CACHE:
         found = read_configs(path)
-        model_type, architecture = _check_config(found[CONFIG])
+        model_type, architecture = check_config(found[CONFIG])
         _CACHE[key] = Folder(path, found, model_type, architecture, _read_weights(path))
         while len(_CACHE) > 16:
             _CACHE.popitem(last=False)

@@ -58,6 +58,13 @@ def test_save_spec_then_from_file_restores_the_design(tmp_path):
     assert restored.model_summary.summary["total"] == composer.model_summary.summary["total"]
 
 
+def test_from_config_opens_the_design_of_a_config_json(minilm_dir):
+    composer = Composer.from_config(minilm_dir)  # a real checkpoint's config.json: its design, random weights
+    assert composer.spec == ready(Spec(model_type="bert", config={
+        "hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}))
+    assert composer.model_summary.summary["total"] == 22_713_216
+
+
 def test_an_invalid_design_is_refused_by_name():
     with pytest.raises(SpecError, match="config.n_layers"):
         Composer(spec=with_config(TINY, n_layers="two"))

@@ -59,6 +59,14 @@ class DesignAPI:
 
         return cls(spec=load(path), **kwargs)
 
+    @classmethod
+    def from_config(cls, path: str | Path, **kwargs: Any):
+        """A widget showing the design of a config.json (a file, a folder holding one, or a hub id),
+        with random initial weights: the guide's first step (composer.importing.spec_from_config)."""
+        from composer.importing import spec_from_config
+
+        return cls(spec=spec_from_config(path), **kwargs)
+
     def save_spec(self, path: str | Path) -> Path:
         """Write the current (last valid) design as a spec.json; ``from_file`` reads it back."""
         self._design.spec.save(path)
