@@ -18,7 +18,7 @@ from typing import Any
 
 from composer import catalog, limits
 from composer.errors import SpecError, one_line
-from composer.paths import checked_path
+from composer.paths import checked_path, read_regular
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -90,10 +90,7 @@ class Provenance:
 
 def read_json(path: Path, name: str) -> dict[str, Any]:
     """A folder's JSON file as a dict, or a SpecError naming the file."""
-    size = path.stat().st_size
-    if size > limits.MAX_FOLDER_JSON_BYTES:
-        raise SpecError(name, f"{size:,} bytes; a config file is at most {limits.MAX_FOLDER_JSON_BYTES:,}")
-    raw = path.read_bytes()
+    raw = read_regular(path, name, limits.MAX_FOLDER_JSON_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
