@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from composer import catalog, limits
-from composer.errors import SpecError, one_line
-from composer.paths import checked_path
+from composer.errors import SpecError, one_line, shown
+from composer.paths import checked_path, read_regular
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -90,10 +90,7 @@ class Provenance:
 
 def read_json(path: Path, name: str) -> dict[str, Any]:
     """A folder's JSON file as a dict, or a SpecError naming the file."""
-    size = path.stat().st_size
-    if size > limits.MAX_FOLDER_JSON_BYTES:
-        raise SpecError(name, f"{size:,} bytes; a config file is at most {limits.MAX_FOLDER_JSON_BYTES:,}")
-    raw = path.read_bytes()
+    raw = read_regular(path, name, limits.MAX_FOLDER_JSON_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -166,10 +163,10 @@ def check_config(config: dict[str, Any]) -> tuple[str, str]:
     if not isinstance(model_type, str):
         raise SpecError(CONFIG, "has no model_type string; not a transformers config")
     if model_type not in catalog.model_types():
-        raise SpecError(CONFIG, f"model_type {model_type!r} is not a transformers model type")
+        raise SpecError(CONFIG, f"model_type {shown(model_type)} is not a transformers model type")
     names = config.get("architectures")
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
-        raise SpecError(CONFIG, f"architectures must be a list of class names, got {json.dumps(names)[:80]}")
+        raise SpecError(CONFIG, f"architectures must be a list of class names, got {shown(names)}")
     known = [h.name for h in catalog.heads(model_type)]
     if not known:
         try:
@@ -178,7 +175,7 @@ def check_config(config: dict[str, Any]) -> tuple[str, str]:
             raise SpecError(CONFIG, f"model_type: {err.message}") from None
     for name in names or ():
         if name not in known:
-            raise SpecError(CONFIG, f"architectures: {name!r} is not a {model_type} class; known: "
+            raise SpecError(CONFIG, f"architectures: {shown(name)} is not a {model_type} class; known: "
                             f"{', '.join(known[:8])}{', ...' if len(known) > 8 else ''}")
     base = [h.name for h in catalog.heads(model_type) if h.task == "base"]
     if not names and not base:
@@ -209,7 +206,7 @@ def _check_processors(found: dict[str, dict[str, Any]]) -> None:
                 try:
                     transformers_class(value, base, name, base)
                 except SpecError:
-                    raise SpecError(name, f"{where}{key}: {json.dumps(value)[:80]} is not a transformers {base} "
+                    raise SpecError(name, f"{where}{key}: {shown(value)} is not a transformers {base} "
                                     "class") from None
 
 
@@ -244,28 +241,28 @@ def read_header(path: Path, name: str) -> dict[str, Header]:
     tensors, spans = {}, []
     for key, entry in header.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-            raise SpecError(name, f"{key}: expected dtype, shape and data_offsets")
+            raise SpecError(name, f"{shown(key)}: expected dtype, shape and data_offsets")
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
         if dtype not in _TYPES:
-            raise SpecError(name, f"{key}: unknown dtype {json.dumps(dtype)[:40]}")
+            raise SpecError(name, f"{shown(key)}: unknown dtype {shown(dtype)}")
         if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
-            raise SpecError(name, f"{key}: shape {json.dumps(shape)[:80]} is not a list of sizes")
+            raise SpecError(name, f"{shown(key)}: shape {shown(shape)} is not a list of sizes")
         if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(n) is int for n in offsets) \
                 or not 0 <= offsets[0] <= offsets[1]:
-            raise SpecError(name, f"{key}: data_offsets {json.dumps(offsets)[:80]} is not [begin, end]")
+            raise SpecError(name, f"{shown(key)}: data_offsets {shown(offsets)} is not [begin, end]")
         numel = 1
         for n in shape:
             numel *= n
         needed = numel * _TYPES[dtype].itemsize
         if offsets[1] - offsets[0] != needed:
-            raise SpecError(name, f"{key}: {dtype} {shape} needs {needed:,} bytes, its data_offsets span "
+            raise SpecError(name, f"{shown(key)}: {dtype} {shown(shape)} needs {needed:,} bytes, its data_offsets span "
                             f"{offsets[1] - offsets[0]:,}")
         spans.append((offsets[0], offsets[1], key))
         tensors[key] = Header(name, dtype, tuple(shape))
     end = 0
     for begin, stop, key in sorted(spans):
         if begin != end:
-            raise SpecError(name, f"{key}: data_offsets start at {begin:,}, the tensor before ends at {end:,}")
+            raise SpecError(name, f"{shown(key)}: data_offsets start at {begin:,}, the tensor before ends at {end:,}")
         end = stop
     if end != data:
         raise SpecError(name, f"header says {end:,} bytes of data, the file has {data:,}")
@@ -290,13 +287,13 @@ def _read_weights(folder: Path) -> dict[str, Header]:
                 raise SpecError(INDEX, f"weight_map: {err.message}") from None
             path = (folder / shard).resolve()
             if path.parent != root:
-                raise SpecError(INDEX, f"weight_map points at {shard!r}, outside the folder")
+                raise SpecError(INDEX, f"weight_map points at {shown(shard)}, outside the folder")
             if not path.is_file():
-                raise SpecError(INDEX, f"weight_map points at {shard!r}, which is not in the folder")
+                raise SpecError(INDEX, f"weight_map points at {shown(shard)}, which is not in the folder")
             tensors.update(read_header(path, shard))
         for key, shard in weight_map.items():
             if tensors.get(key) is None or tensors[key].file != Path(shard).name:
-                raise SpecError(INDEX, f"weight_map puts {key} in {shard}, whose header has no such tensor")
+                raise SpecError(INDEX, f"weight_map puts {shown(key)} in {shown(shard)}, whose header has no such tensor")
         return tensors
     pickles = [name for name in PICKLES if (folder / name).is_file()]
     if pickles:

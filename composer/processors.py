@@ -99,7 +99,9 @@ def _folder_tokenizer_name(folder: Path | None) -> str | None:
     """The class a saved tokenizer names in its tokenizer_config.json."""
     if folder is None or not (folder / "tokenizer_config.json").is_file():
         return None
-    name = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+    from composer.folder_check import read_config_file  # bounded, one line per problem (not at import: a cycle)
+
+    name = read_config_file(folder / "tokenizer_config.json", "tokenizer_config.json").get("tokenizer_class")
     return tokenizer_class_name(name) if isinstance(name, str) else None
 
 

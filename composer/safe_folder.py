@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 from composer import limits
 from composer.errors import ComposerWarning, SpecError, one_line, shown
-from composer.paths import checked_path
+from composer.paths import checked_path, read_regular
 
 MANIFEST = "composer.files.json"
 _TAG = "transformers-composer"  # what a manifest says wrote the folder
@@ -134,7 +134,7 @@ def _seal(folder: Path) -> None:
 
 def _manifest(folder: Path) -> dict[str, list[int]] | None:
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(read_regular(folder / MANIFEST, MANIFEST, limits.MAX_FOLDER_JSON_BYTES))
         files = data["files"]
         if data.get("written_by") != _TAG or not isinstance(files, dict):
             return None
@@ -144,8 +144,8 @@ def _manifest(folder: Path) -> dict[str, list[int]] | None:
                     not isinstance(size, int) or not isinstance(mtime, int):
                 return None
         return files
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    except (SpecError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        return None  # SpecError: missing, unreadable, too large, or not a regular file (a FIFO would hang a read)
 
 
 def _not_ours(folder: Path) -> str | None:

@@ -168,7 +168,7 @@ DAMAGED = {
     "malformed tokenizer config": (lambda f: write(f, "tokenizer_config.json", "{"), "tokenizer_config.json",
                                    "not valid JSON"),
     "unknown tokenizer class": (lambda f: write(f, "tokenizer_config.json", {"tokenizer_class": "NoSuchTokenizer"}),
-                                "tokenizer_config.json", "tokenizer_class: \"NoSuchTokenizer\" is not"),
+                                "tokenizer_config.json", "tokenizer_class: 'NoSuchTokenizer' is not"),
     "tokenizer auto_map": (lambda f: write(f, "tokenizer_config.json", {"auto_map": {"AutoTokenizer": ["a.B", None]}}),
                            "tokenizer_config.json", "auto_map"),
     "preprocessor config a list": (lambda f: write(f, "preprocessor_config.json", [1]), "preprocessor_config.json",
@@ -196,6 +196,26 @@ def test_a_damaged_folder_is_one_line_naming_the_file(name, folder, capfd):
     out, err = capfd.readouterr()
     assert out == "" and err.count("\n") == 1, err
     assert err.startswith(f"error: {file}: ") and says in err, err
+
+
+def long_tensor_name(folder: Path) -> None:
+    header, data = header_and_data(folder / "model.safetensors")
+    key = next(k for k in header if k != "__metadata__")
+    header["w" * 1_000_000] = {**header.pop(key), "dtype": "NOPE"}
+    write_safetensors(folder / "model.safetensors", header, data)
+
+
+@pytest.mark.parametrize("damage, file", [
+    (lambda f: edit_config(f, model_type="m" * 1_000_000), "config.json"),
+    (lambda f: edit_config(f, architectures=["A" * 1_000_000]), "config.json"),
+    (lambda f: write(f, "tokenizer_config.json", {"tokenizer_class": "T" * 1_000_000}), "tokenizer_config.json"),
+    (long_tensor_name, "model.safetensors"),
+])
+def test_a_huge_value_in_a_folder_is_not_echoed_whole(damage, file, folder, capfd):
+    damage(folder)
+    assert main(["check", str(folder)]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"error: {file}: ") and err.count("\n") == 1 and len(err) < 600, err[:300]
 
 
 def test_a_pickle_is_never_opened(folder):

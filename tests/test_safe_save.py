@@ -134,6 +134,18 @@ def test_a_folder_the_composer_did_not_write_is_refused_even_with_overwrite(tmp_
     assert snapshot(mine) == {"thesis.tex": b"years of work"}
 
 
+def test_a_folder_whose_manifest_is_a_fifo_is_refused_without_hanging(tmp_path, cli):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    os.mkfifo(mine / MANIFEST)  # a plain read of it would wait for a writer forever
+    spec = tmp_path / "tiny.json"
+    spec.write_text(json.dumps(TINY))
+    out = cli("save", spec, mine, "--overwrite")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert f"error: DIR: {mine} was not written by the composer (no valid {MANIFEST})" in out.stderr
+    assert stat.S_ISFIFO((mine / MANIFEST).lstat().st_mode)
+
+
 def test_a_composer_folder_a_person_edited_is_refused(tmp_path):
     target = save(TINY, tmp_path / "ck")
     config = target / "config.json"
