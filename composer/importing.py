@@ -128,7 +128,8 @@ def _backbone(cls, full) -> dict[str, Any] | None:
     else:
         bb_cls = catalog.config_class(chosen.model_type)
         settings = {k: v for k, v in _as_json(chosen).items() if k not in _STAGES}
-        out = {"model_type": chosen.model_type, "config": _design_config(bb_cls, settings, chosen, "backbone.config")}
+        config = _design_config(bb_cls, settings, chosen, "backbone.config")
+        out = {"model_type": chosen.model_type, "config": {k: v for k, v in config.items() if k not in _STAGES}}
         stages = {"out_features": list(chosen.out_features)} if getattr(chosen, "out_features", None) else {}
     return {**out, **stages}
 

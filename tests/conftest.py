@@ -35,6 +35,23 @@ def cli():
     return run_cli
 
 
+@pytest.fixture
+def cli_here(capsys, monkeypatch):
+    """The same command line run in this interpreter (`composer.cli.main`): what a fresh interpreter's
+    start-up would cost every case (seconds of importing torch) is paid once."""
+    from composer.cli import main
+
+    def run(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests last: Playwright's sync API keeps an asyncio loop running in this thread while its
     session lasts, and the widgets coalesce edits on a running loop as they do in a kernel."""

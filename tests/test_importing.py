@@ -71,7 +71,8 @@ def assert_no_defaults(model_type: str, config: dict) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_cli_prints_the_spec_transformers_would_build(name, configs, cli, tmp_path):
+def test_the_cli_prints_the_spec_transformers_would_build(name, configs, cli_here, tmp_path):
+    cli = cli_here
     folder = configs[name]
     out = cli("import", folder)
     assert out.returncode == 0, out.stderr
@@ -93,10 +94,10 @@ def test_what_each_design_holds(configs):
     assert distilbert.architecture == "DistilBertForSequenceClassification"
     assert distilbert.config == {"dim": 64, "hidden_dim": 128, "n_heads": 2, "n_layers": 2, "num_labels": 3}
     llama = spec_from_config(configs["llama with rope_theta"])
-    # transformers 5 folds rope_theta into rope_parameters; the Spec holds it there. head_dim, which the
-    # saved file writes out, is derived by the class and left out.
-    assert llama.config["rope_parameters"] == {"rope_theta": 500000.0, "rope_type": "default"}
-    assert "head_dim" not in llama.config and "rope_theta" not in llama.config
+    # rope_theta is kept as the file writes it (transformers 5 folds it into rope_parameters when it
+    # builds); head_dim, which the saved file writes out, is derived by the class and left out.
+    assert llama.config["rope_theta"] == 500000.0
+    assert "head_dim" not in llama.config and "rope_parameters" not in llama.config
     maskformer = spec_from_config(configs["maskformer with a resnet backbone"])
     assert maskformer.config == {}
     assert maskformer.backbone == {"model_type": "resnet", "out_features": ["stage1", "stage2", "stage3", "stage4"],
@@ -111,12 +112,13 @@ def test_output_writes_the_spec_file(configs, cli, tmp_path):
     assert Spec.load(target) == spec_from_config(configs["t5"])
 
 
-def test_a_key_the_spec_cannot_hold_is_named_in_a_warning(tmp_path, cli):
+def test_a_key_the_class_consumes_is_kept_and_one_it_lacks_is_named_in_a_warning(tmp_path, cli_here):
     folder = saved(tmp_path / "t5", T5Config(d_model=64, d_ff=128, num_layers=1, num_heads=2, d_kv=32),
-                   decoder_start_token_id=0)
-    out = cli("import", folder)
+                   decoder_start_token_id=0, made_up_key=3)
+    out = cli_here("import", folder)
     assert out.returncode == 0
-    assert out.stderr == ("warning: config.json: left out decoder_start_token_id: not an attribute of T5Config "
+    assert Spec.from_json(out.stdout).config["decoder_start_token_id"] == 0  # T5's generation needs it
+    assert out.stderr == ("warning: config.json: left out made_up_key: not an attribute of T5Config "
                           "(transformers keeps such keys only as plain attributes)\n")
 
 
@@ -132,7 +134,8 @@ BAD = {
 
 
 @pytest.mark.parametrize("name", BAD)
-def test_a_bad_config_is_one_line_exit_2(name, tmp_path, cli):
+def test_a_bad_config_is_one_line_exit_2(name, tmp_path, cli_here):
+    cli = cli_here
     content, says = BAD[name]
     path = tmp_path / "config.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))
@@ -147,7 +150,8 @@ def test_a_bad_config_is_one_line_exit_2(name, tmp_path, cli):
     ("someone/not-cached-anywhere", "error: PATH: 'someone/not-cached-anywhere' is not a local folder and the hub "
      "cannot be reached (offline); give a local save_pretrained folder, or load it once while online\n"),
 ])
-def test_a_path_without_a_config_is_one_line_exit_2(target, says, tmp_path, cli):
+def test_a_path_without_a_config_is_one_line_exit_2(target, says, tmp_path, cli_here):
+    cli = cli_here
     (tmp_path / "empty").mkdir()
     out = cli("import", target, cwd=tmp_path)
     assert (out.returncode, out.stdout, out.stderr) == (2, "", says)
