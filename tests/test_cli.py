@@ -34,14 +34,16 @@ def test_fields_json(cli):
     assert fields["activation"]["type"] == "str" and "activation" in fields["activation"]["help"]
 
 
-def test_summary_text_and_json(cli):
+def test_summary_text_and_json(cli_here):
+    cli = cli_here  # in this interpreter; test_save_then_check and others run the real process
     text = cli("summary", EXAMPLES / "distilbert.json").stdout
     assert "DistilBertForSequenceClassification" in text and "total parameters" in text
     data = json.loads(cli("summary", EXAMPLES / "llama70b.json", "--json").stdout)
     assert data["total"] == 70_553_706_496
 
 
-def test_bad_spec_is_one_line_and_exit_2(cli, tmp_path):
+def test_bad_spec_is_one_line_and_exit_2(cli_here, tmp_path):
+    cli = cli_here  # in this interpreter; test_save_then_check and others run the real process
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"model_type": "distilbert", "config": {"n_heads": "twelve"}}))
     for command in (["summary", path], ["code", path], ["save", path, tmp_path / "out"]):
@@ -52,7 +54,8 @@ def test_bad_spec_is_one_line_and_exit_2(cli, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_cross_field_error_has_no_traceback(cli, tmp_path):
+def test_cross_field_error_has_no_traceback(cli_here, tmp_path):
+    cli = cli_here  # in this interpreter; test_save_then_check and others run the real process
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"model_type": "distilbert", "config": {"dim": 100}}))
     out = cli("summary", path)

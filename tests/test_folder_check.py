@@ -308,13 +308,15 @@ def test_200000_layers_beside_tiny_weights_is_refused_at_once(folder, cli):
         "error: config.json: num_hidden_layers: 200,000 layers is over the limit of 1,000 (composer.limits.MAX_LAYERS)"]
 
 
-def test_the_minilm_folder_checks(minilm_dir, cli):
+def test_the_minilm_folder_checks(minilm_dir, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     done = cli("check", minilm_dir)
     assert done.returncode == 0, done.stderr
     assert "loads with transformers" in done.stdout and "weights: 103 loaded" in done.stdout
 
 
-def test_a_composer_saved_folder_loads_and_so_does_a_sharded_one(folder, cli):
+def test_a_composer_saved_folder_loads_and_so_does_a_sharded_one(folder, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     done = cli("check", folder)
     assert done.returncode == 0 and "loads with transformers" in done.stdout, done.stderr
     shard(folder)
@@ -362,7 +364,8 @@ def spec_file(tmp_path: Path, **spec) -> Path:
     return path
 
 
-def test_summary_refuses_a_pretrained_folder_whose_weights_do_not_match(folder, tmp_path, cli):
+def test_summary_refuses_a_pretrained_folder_whose_weights_do_not_match(folder, tmp_path, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     rename_every_weight(folder)
     done = cli("summary", spec_file(tmp_path, pretrained=str(folder)))
     assert done.returncode == 2
@@ -375,14 +378,16 @@ def test_summary_refuses_a_pretrained_folder_whose_weights_do_not_match(folder, 
      "error: pretrained: config.json: model_type 'nonexistent' is not a transformers model type"),
     (rename_every_weight, "error: pretrained: model.safetensors: no weight name matches"),
 ])
-def test_save_refuses_a_pretrained_folder_and_writes_nothing(folder, tmp_path, cli, damage, says):
+def test_save_refuses_a_pretrained_folder_and_writes_nothing(folder, tmp_path, cli_here, damage, says):
+    cli = cli_here  # in this interpreter: the real process is tested above
     damage(folder)
     done = cli("save", spec_file(tmp_path, pretrained=str(folder)), tmp_path / "out")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1 and done.stderr.startswith(says), done.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_a_weight_error_is_blamed_on_the_weights_file(folder, tmp_path, cli):
+def test_a_weight_error_is_blamed_on_the_weights_file(folder, tmp_path, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     edit_config(folder, vocab_size=120)
     done = cli("summary", spec_file(tmp_path, pretrained=str(folder)))
     assert done.returncode == 2
@@ -396,13 +401,15 @@ def test_a_pretrained_folder_of_another_model_type_is_refused(folder):
         ready({"model_type": "roberta", "pretrained": str(folder)})
 
 
-def test_a_bad_override_of_a_pretrained_folder_is_an_error_at_the_field(folder, tmp_path, cli):
+def test_a_bad_override_of_a_pretrained_folder_is_an_error_at_the_field(folder, tmp_path, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     done = cli("summary", spec_file(tmp_path, pretrained=str(folder), config={"intermediate_size": -1}))
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("error: config.intermediate_size: ") and "Traceback" not in done.stderr
 
 
-def test_a_base_checkpoint_gives_a_new_head(folder, tmp_path, cli):
+def test_a_base_checkpoint_gives_a_new_head(folder, tmp_path, cli_here):
+    cli = cli_here  # in this interpreter: the real process is tested above
     done = cli("summary", spec_file(tmp_path, pretrained=str(folder), architecture="BertForSequenceClassification"))
     assert done.returncode == 0, done.stderr
     assert "BertForSequenceClassification" in done.stdout
