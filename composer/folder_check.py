@@ -18,7 +18,7 @@ from typing import Any
 
 from composer import catalog, limits
 from composer.errors import SpecError, one_line, shown
-from composer.paths import checked_path, read_regular
+from composer.paths import checked_path, json_kind, read_json_object, read_regular
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -88,34 +88,10 @@ class Provenance:
 # ----- JSON files ------------------------------------------------------------------------------
 
 
-def read_json(path: Path, name: str) -> dict[str, Any]:
-    """A folder's JSON file as a dict, or a SpecError naming the file."""
-    raw = read_regular(path, name, limits.MAX_FOLDER_JSON_BYTES)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise SpecError(name, f"not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start})") from None
-    if not text.strip():
-        raise SpecError(name, "is empty; expected a JSON object")
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise SpecError(name, "nested too deeply to be a config") from None
-    except ValueError as err:  # JSONDecodeError, or an integer too long to convert
-        raise SpecError(name, f"not valid JSON: {one_line(err)}") from None
-    if not isinstance(value, dict):
-        raise SpecError(name, f"expected a JSON object, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
-
-
 def read_config_file(path: str | Path, name: str) -> dict[str, Any]:
     """A folder's (or a cached hub repo's) JSON config, refused if it asks for its own code (auto_map):
     transformers would then import Python shipped with it, or ask whether it may."""
-    settings = read_json(Path(path), name)
+    settings = read_json_object(Path(path), name, limits.MAX_FOLDER_JSON_BYTES)
     if "auto_map" in settings:
         raise SpecError(name, "has an auto_map: loading it would run Python code shipped in the folder "
                         "or on the hub; the composer never runs remote code")
@@ -235,7 +211,7 @@ def read_header(path: Path, name: str) -> dict[str, Header]:
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise SpecError(name, "the header is not a UTF-8 JSON object") from None
     if not isinstance(header, dict):
-        raise SpecError(name, f"the header is {_kind(header)}, not a JSON object")
+        raise SpecError(name, f"the header is {json_kind(header)}, not a JSON object")
     header.pop("__metadata__", None)
     data = size - 8 - length
     tensors, spans = {}, []
@@ -274,7 +250,7 @@ def _read_weights(folder: Path) -> dict[str, Header]:
     if (folder / WEIGHTS).is_file():
         return read_header(folder / WEIGHTS, WEIGHTS)
     if (folder / INDEX).is_file():
-        index = read_json(folder / INDEX, INDEX)
+        index = read_json_object(folder / INDEX, INDEX, limits.MAX_FOLDER_JSON_BYTES)
         weight_map = index.get("weight_map")
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise SpecError(INDEX, "weight_map must be an object of tensor name -> file name")

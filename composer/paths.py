@@ -3,11 +3,13 @@ any filesystem call, and files read without hanging or reading forever."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
-from composer.errors import SpecError, shown
+from composer.errors import SpecError, one_line, shown
 from composer.limits import MAX_NAME_BYTES, MAX_PATH_BYTES
 
 
@@ -82,3 +84,29 @@ def is_file(path: Path) -> bool:
         return path.is_file()
     except OSError:
         return False
+
+
+def read_json_object(path: Path, field: str, limit: int) -> dict[str, Any]:
+    """A JSON object from a regular file of at most ``limit`` bytes, or SpecError at ``field``: not UTF-8,
+    empty, not JSON (an integer too long to convert included), nested too deeply, or not an object."""
+    raw = read_regular(path, field, limit)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(field, f"not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start})") from None
+    if not text.strip():
+        raise SpecError(field, "is empty; expected a JSON object")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise SpecError(field, "nested too deeply") from None
+    except ValueError as err:  # JSONDecodeError, or an integer too long to convert
+        raise SpecError(field, f"not valid JSON: {one_line(err)}") from None
+    if not isinstance(value, dict):
+        raise SpecError(field, f"expected a JSON object, got {json_kind(value)}")
+    return value
+
+
+def json_kind(value: Any) -> str:
+    """A parsed JSON value's kind, in words."""
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")

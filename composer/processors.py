@@ -18,7 +18,8 @@ from typing import Any
 
 from composer import sizes
 from composer.errors import ComposerWarning, SpecError, one_line, shown
-from composer.paths import checked_path, is_dir, is_file
+from composer.limits import MAX_FOLDER_JSON_BYTES
+from composer.paths import checked_path, is_dir, is_file, read_json_object
 from composer.plan import Expr, Ref, Step
 from composer.spec import Spec
 
@@ -149,14 +150,13 @@ def _vocab_kwargs(cls) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=16)
 def _json_problem(path: str, mtime: int) -> str | None:
-    """Why the file is not a JSON object, or None (cached per version of the file: checked per edit)."""
+    """Why the file is not a JSON object, or None (cached per version of the file: checked per edit).
+    Read as any JSON the composer reads: bounded, never a FIFO, no RecursionError."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return "it is not UTF-8 text"
-    except json.JSONDecodeError as err:
-        return f"{err.msg} at line {err.lineno}, column {err.colno}"
-    return None if isinstance(data, dict) else f"it holds a JSON {type(data).__name__}, not an object"
+        read_json_object(Path(path), "tokenizer.vocab_file", MAX_FOLDER_JSON_BYTES)
+    except SpecError as err:
+        return err.message
+    return None
 
 
 def init_defaults(cls) -> dict[str, Any]:
@@ -324,7 +324,7 @@ def _vocab_entries(path: Path) -> int | None:
         if path.suffix == ".json":
             return len(json.loads(text))
         return sum(1 for line in text.splitlines() if line.strip())
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
+    except (UnicodeDecodeError, ValueError, RecursionError, TypeError):  # ValueError: JSONDecodeError, huge ints
         return None
 
 

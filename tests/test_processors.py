@@ -4,6 +4,7 @@ processors that combine them — built, saved, reloaded with transformers' Auto 
 from __future__ import annotations
 
 import json
+import os
 import warnings
 
 import numpy as np
@@ -128,7 +129,19 @@ def test_a_ctc_vocabulary_that_is_not_json_is_refused_at_its_field(vocab_files):
     # The guide writes a vocab.txt; Wav2Vec2CTCTokenizer reads JSON and would fail only when built.
     err = field_error({"model_type": "wav2vec2", "tokenizer": {"vocab_file": str(vocab_files["wordpiece"])}})
     assert err.field == "tokenizer.vocab_file"
-    assert "Wav2Vec2CTCTokenizer reads a JSON vocabulary" in err.message and "vocab.txt is not one: Expecting value at line 1" in err.message
+    assert "Wav2Vec2CTCTokenizer reads a JSON vocabulary" in err.message and "vocab.txt is not one: not valid JSON: Expecting value" in err.message
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda p: p.write_text("[" * 100_000), "nested too deeply"),  # was a RecursionError traceback
+    (lambda p: p.write_text('{"a": ' + "9" * 5000 + "}"), "not valid JSON"),  # was a ValueError traceback
+    (lambda p: os.mkfifo(p), "vocab.json"),  # refused before any read (is_file): no read that never returns
+])
+def test_a_ctc_vocabulary_that_cannot_be_read_is_one_line_at_its_field(tmp_path, make, says):
+    path = tmp_path / "vocab.json"
+    make(path)
+    err = field_error({"model_type": "wav2vec2", "tokenizer": {"vocab_file": str(path)}})
+    assert err.field == "tokenizer.vocab_file" and says in err.message and "\n" not in str(err)
 
 
 def test_pretrained_folder_matches_autotokenizer(minilm_dir):
