@@ -78,7 +78,7 @@ def _save(args) -> str:
 def _check(args) -> str:
     from composer.checkpoint import check, format_check
 
-    report = check(checked_path(args.dir, "DIR"))
+    report = check(args.dir)  # check() checks the path itself
     return json.dumps(report, indent=2) + "\n" if args.json else format_check(report)
 
 
