@@ -71,7 +71,7 @@ def concurrent_cpu_builds_unchanged(reference: dict) -> bool:
     import torch
 
     from composer import Spec
-    from composer.api import ready
+    from composer.validation import ready
     from composer.build import build_model
     from composer.summary import summarize
 

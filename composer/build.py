@@ -7,78 +7,17 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from composer import catalog, processors
-from composer.api import as_spec
-from composer.errors import SpecError, one_line, shown
-from composer.fields import config_fields
+from composer import catalog, hub, sections
+from composer.errors import SpecError
 from composer.plan import Expr, Ref, Step
-from composer.spec import Spec
-
-# ----- planning --------------------------------------------------------------------------------
-
-
-def _default_stage_count(model_type: str) -> int | None:
-    """How many feature maps the model's own default backbone hands on (MaskFormer: 4), so that a
-    chosen backbone feeds the same number; ResNet's default of ["stage4"] alone breaks the forward pass."""
-    default = catalog.config_class(model_type)().backbone_config
-    if default is None:
-        return None
-    outs = getattr(default, "out_indices", None) or getattr(default, "out_features", None)
-    return len(outs) if outs else None
-
-
-def backbone_steps(spec: Spec) -> list[Step]:
-    bb = spec.backbone
-    n = _default_stage_count(spec.model_type)
-    picked = {k: bb[k] for k in ("out_features", "out_indices") if bb.get(k) is not None}
-    if "timm" in bb:
-        kwargs: dict[str, Any] = {"backbone": bb["timm"], "use_pretrained_backbone": bb.get("pretrained", False)}
-        if picked.get("out_indices") is None and n:
-            picked = {"out_indices": list(range(-n, 0))}
-        return [Step("backbone_config", "TimmBackboneConfig", (), {**kwargs, **picked})]
-    cls = catalog.config_class(bb["model_type"])
-    kwargs = dict(bb.get("config", {}))
-    if not picked and n and "out_features" not in kwargs and "out_indices" not in kwargs:
-        stages = cls(**kwargs).stage_names
-        picked = {"out_features": list(stages[-n:])}
-    return [Step("backbone_config", cls.__name__, (), {**kwargs, **picked})]
-
-
-def config_steps(spec: Spec) -> list[Step]:
-    cls = catalog.config_class(spec.model_type)
-    out = backbone_steps(spec) if spec.backbone else []
-    kwargs = dict(spec.config)
-    if spec.backbone:
-        kwargs["backbone_config"] = Ref("backbone_config")
-    if spec.pretrained is not None:
-        from composer import hub
-
-        target, local_only = hub.resolve(spec.pretrained, "pretrained")
-        out.append(Step("config", f"{cls.__name__}.from_pretrained", (target,), {**kwargs, **hub.NO_REMOTE_CODE},
-                        run_kwargs={"local_files_only": True} if local_only else {}))
-    else:
-        out.append(Step("config", cls.__name__, (), kwargs))
-    return out
-
-
-def model_steps(spec: Spec) -> list[Step]:
-    head = catalog.resolve_architecture(spec.model_type, spec.architecture)
-    out = [Step(None, "torch.manual_seed", (spec.seed,))]
-    if spec.pretrained is not None:
-        from composer import hub
-
-        target, local_only = hub.resolve(spec.pretrained, "pretrained")
-        out.append(Step("model", f"{head.name}.from_pretrained", (target,),
-                        {"config": Ref("config"), "use_safetensors": True, **hub.NO_REMOTE_CODE},
-                        run_kwargs={"local_files_only": True} if local_only else {}))
-    else:
-        out.append(Step("model", head.name, (Ref("config"),)))
-    return out
-
+from composer.sections import config as config_section
+from composer.sections import tokenizer as tokenizer_section
+from composer.sizes import check_memory, module_budget, weight_bytes
+from composer.spec import Spec, as_spec
 
 def plan(spec: Spec) -> list[Step]:
-    """All steps of a validated Spec: config, seed, model, then preprocessing."""
-    return config_steps(spec) + model_steps(spec) + processors.steps(spec)
+    """All steps of a validated Spec: backbone, config, seed, model, then preprocessing."""
+    return sections.plan(spec)
 
 
 # ----- running ---------------------------------------------------------------------------------
@@ -122,33 +61,15 @@ def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any
     return names
 
 
-def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
-    from composer.validation import field_in_message
-
-    text = one_line(err)
-    if isinstance(err, ImportError):  # transformers' requires_backends: an optional package is missing
-        return SpecError("architecture", text)
-    if not spec.config and not spec.backbone and spec.pretrained is None:
-        # Nothing of the user's is involved: it is transformers' own defaults that do not build.
-        cls = catalog.config_class(spec.model_type).__name__
-        return SpecError("model_type", f"transformers' default {cls} does not build as is: {text}")
-    if isinstance(err, KeyError) and len(err.args) == 1:  # a lookup of one of the user's values failed
-        given = [name for name, value in spec.config.items() if isinstance(value, str) and value == err.args[0]]
-        if given:
-            return SpecError(f"{prefix}.{given[0]}", f"{shown(err.args[0])} is not a value transformers knows here")
-    names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
-    return SpecError(field_in_message(text, names, prefix), text)
-
-
 def build_config(spec: Spec):
     """The transformers config of a (validated) Spec, with only its overrides applied."""
     spec = as_spec(spec)
     try:
-        return run(config_steps(spec))["config"]
+        return run(sections.plan(spec, (sections.BY_NAME["backbone"], sections.BY_NAME["config"])))["config"]
     except SpecError:
         raise
     except Exception as err:  # transformers' own validation: re-raised naming the field
-        raise _field_error(err, spec, "config") from None
+        raise config_section.failed(spec, "config", err) from None
 
 
 def build_model(spec: Spec, device: str = "cpu"):
@@ -156,11 +77,9 @@ def build_model(spec: Spec, device: str = "cpu"):
     refused first if its weights would not fit in this machine's memory."""
     spec = as_spec(spec)
     if device == "cpu":
-        from composer.sizes import check_fits
-
         check_fits(spec)
     config = build_config(spec)
-    steps = model_steps(spec)
+    steps = sections.BY_NAME["architecture"].steps(spec)
     try:
         if device == "meta":
             return _on_meta(steps, config)
@@ -169,7 +88,7 @@ def build_model(spec: Spec, device: str = "cpu"):
     except SpecError:
         raise
     except Exception as err:
-        raise _field_error(err, spec, "config") from None
+        raise config_section.failed(spec, "model", err) from None
 
 
 # Held by a CPU build, and by a meta build while torch's init is switched off for the whole process:
@@ -184,8 +103,6 @@ def _on_meta(steps: list[Step], config):
     plain meta build - parameters, buffers, tying, module tree - for every model type that builds.)"""
     import torch
     from transformers.initialization import no_init_weights
-
-    from composer.sizes import module_budget
 
     # Nothing is random on meta, and reseeding the process' generator would change a CPU build
     # running in another thread.
@@ -216,14 +133,12 @@ def build_meta_model(spec: Spec):
     key = spec.key()
     if key not in _META_CACHE:
         if spec.pretrained is not None:
-            from composer import hub
-
             config = build_config(spec)
             head = catalog.resolve_architecture(spec.model_type, spec.architecture)
             try:
                 model = meta_model(head.name, config)
             except Exception as err:
-                raise _field_error(err, spec, "config") from None
+                raise config_section.failed(spec, "model", err) from None
             hub.check_weights(spec.pretrained, model)
         else:
             model = build_model(spec, device="meta")
@@ -234,18 +149,24 @@ def build_meta_model(spec: Spec):
     return _META_CACHE[key]
 
 
+def check_fits(spec: Spec, available: int | None = None) -> None:
+    """Refuse a CPU build of a (validated) Spec whose weights would not fit in this machine's memory
+    (composer.sizes.check_memory), from its meta model: nothing is allocated."""
+    check_memory(weight_bytes(build_meta_model(spec)), "config" if spec.config else "model_type", available)
+
+
 def build_processors(spec: Spec) -> dict[str, Any]:
     """tokenizer / image_processor / feature_extractor / processor, whichever the Spec has."""
     spec = as_spec(spec)
     names: dict[str, Any] = {}
-    for step in processors.steps(spec):  # one at a time, so an error names the field of its step
-        try:
-            names = run([step], names)
-        except SpecError:
-            raise
-        except Exception as err:
-            where = processors.error_field(spec, step.target, err)
-            raise SpecError(where, one_line(err)) from None
+    for section in sections.PREPROCESSING:
+        for step in section.steps(spec):  # one at a time, so an error names the field of its step
+            try:
+                names = run([step], names)
+            except SpecError:
+                raise
+            except Exception as err:
+                raise section.failed(spec, step.target, err) from None
     if "tokenizer" in names:
-        processors.check_tokenizer(spec, names["tokenizer"])
+        tokenizer_section.check_tokenizer(spec, names["tokenizer"])
     return {k: names[k] for k in ("tokenizer", "image_processor", "feature_extractor", "processor") if k in names}

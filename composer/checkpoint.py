@@ -6,10 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from composer import catalog, folder_check
+from composer.build import build_model, build_processors, check_fits, meta_model
+from composer.codegen import SAVED
 from composer.errors import SpecError, one_line
+from composer.hub import NO_REMOTE_CODE
 from composer.paths import checked_path, is_dir
 from composer.safe_folder import admit, repair, target_path, writing
 from composer.spec import Spec
+from composer.validation import ready
 
 SPEC_FILE = "composer.spec.json"
 
@@ -19,11 +24,6 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     """Build on CPU and write the folder. The build goes to a hidden folder beside the target that then
     replaces it atomically (composer.safe_folder): an interrupted or failed save leaves the old folder
     or nothing, and a folder the composer did not write is never replaced, whatever ``overwrite`` says."""
-    from composer.api import ready
-    from composer.build import build_model, build_processors
-    from composer.codegen import SAVED
-    from composer.sizes import check_fits
-
     report = progress or (lambda stage, fraction: None)
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
@@ -52,10 +52,6 @@ def check(directory: str | Path) -> dict[str, Any]:
     a meta model of its architecture), then reload it with transformers alone and report what it holds.
     Every problem is one SpecError naming the file; nothing in the folder runs and nothing asks."""
     import transformers
-
-    from composer import catalog, folder_check
-    from composer.build import meta_model
-    from composer.hub import NO_REMOTE_CODE
 
     folder = checked_path(directory, "DIR")
     repaired = repair(folder)  # a save interrupted while replacing this folder is finished first

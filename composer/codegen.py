@@ -10,6 +10,7 @@ from composer.build import plan
 from composer.paths import checked_path
 from composer.plan import Expr, Ref, Step, transformers_names
 from composer.spec import Spec
+from composer.validation import ready
 
 SAVED = ("processor", "tokenizer", "image_processor", "feature_extractor")
 
@@ -67,7 +68,6 @@ def _call(step: Step) -> str:
 
 def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
     """Reproducible source for a design; with ``output_dir`` it also saves the checkpoint there."""
-    from composer.api import ready
 
     spec = ready(spec)
     if output_dir is not None:

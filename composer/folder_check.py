@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from composer import catalog, limits
+from composer.classes import tokenizer_class_name, transformers_class
 from composer.errors import SpecError, one_line, shown
-from composer.paths import checked_path, json_kind, read_json_object, read_regular
+from composer.fields import MANAGED, check_value, class_fields
+from composer.paths import checked_path, json_kind, read_json_object, read_regular, stamp
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -109,8 +111,6 @@ def read_configs(folder: Path) -> dict[str, dict[str, Any]]:
 def _check_values(cls, values: dict[str, Any], where: str) -> None:
     """config.json's values pass the checks a Spec's config does (composer.fields.check_value), sub-configs
     included: a value no Spec could hold is refused here too (e.g. a layer count past limits.MAX_LAYERS)."""
-    from composer.fields import MANAGED, check_value, class_fields
-
     if not dataclasses.is_dataclass(cls):  # no typed fields to check against (nor a form for a Spec)
         return
     by_name = {f.name: f for f in class_fields(cls)}
@@ -164,8 +164,6 @@ def check_config(config: dict[str, Any]) -> tuple[str, str]:
 
 def _check_processors(found: dict[str, dict[str, Any]]) -> None:
     """Each class a processor config names is a transformers class of the right kind."""
-    from composer.processors import tokenizer_class_name, transformers_class
-
     for name in PROCESSOR_FILES:
         settings = found.get(name)
         if settings is None:
@@ -284,21 +282,12 @@ def _read_weights(folder: Path) -> dict[str, Header]:
 _CACHE: OrderedDict[tuple, Folder] = OrderedDict()
 
 
-def _stamp(folder: Path) -> tuple:
-    """What the folder looks like now (names, sizes, mtimes): a cached read is kept while it holds."""
-    out = []
-    for entry in sorted(folder.iterdir()):
-        st = entry.stat()
-        out.append((entry.name, st.st_size, st.st_mtime_ns))
-    return tuple(out)
-
-
 def read(folder: str | Path) -> Folder:
     """The folder read whole and checked; cached per folder while no file in it changes."""
     path = Path(folder).expanduser()
     if not (path / CONFIG).is_file():
         raise SpecError("DIR", f"{path} has no config.json; not a save_pretrained folder")
-    key = (str(path.resolve()), _stamp(path))
+    key = (str(path.resolve()), stamp(path))  # a cached read is kept while the folder holds
     if key not in _CACHE:
         found = read_configs(path)
         model_type, architecture = check_config(found[CONFIG])

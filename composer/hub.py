@@ -8,6 +8,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
+from composer import folder_check
 from composer.errors import SpecError, one_line, shown
 from composer.paths import checked_path, is_dir
 
@@ -56,8 +57,6 @@ def check_hub_id(name: str, where: str) -> None:
 def resolve(name: str, where: str, needs: str = "config.json") -> tuple[str, bool]:
     """(what to pass to from_pretrained, local_files_only) for a folder or hub id. A model folder
     (``needs`` config.json) is read whole; any folder or cached hub id asking for its own code is refused."""
-    from composer import folder_check
-
     path = checked_path(name, where)
     if is_dir(path):
         if needs and not os.path.exists(path / needs):
@@ -99,8 +98,6 @@ def _cached(name: str, file: str) -> str | None:
 
 def local_folder(name: str):
     """The local pretrained folder, read whole (composer.folder_check.Folder), or None for a hub id."""
-    from composer import folder_check
-
     path = checked_path(name, "pretrained")
     if not is_dir(path):
         return None
@@ -113,8 +110,6 @@ def local_folder(name: str):
 def check_weights(name: str, model) -> None:
     """A local pretrained folder's weights match ``model`` (a meta model of the design) by name and shape;
     a weight problem is blamed on the weights file, at the Spec's ``pretrained``."""
-    from composer import folder_check
-
     folder = local_folder(name)
     if folder is not None:
         try:

@@ -19,7 +19,8 @@ from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.fields import MANAGED, class_fields
 from composer.paths import checked_path, is_dir, is_file
 from composer.spec import Spec
-from composer.validation import HUB_BACKBONE_KEYS, _config_overrides, validate
+from composer.sections.config import HUB_BACKBONE_KEYS, overrides
+from composer.validation import validate
 
 CONFIG = folder_check.CONFIG
 # Set by transformers when it reads or saves a config; never part of a design.
@@ -68,7 +69,7 @@ def _minimal(cls, settings: dict[str, Any], where: str) -> dict[str, Any]:
             inner = _minimal(sub, value, f"{where}.{key}")
             value = {"model_type": sub_type, **inner} if isinstance(sub_type, str) else inner
         given[key] = value
-    return _config_overrides(cls, given, where, keep_defaults=False)
+    return overrides(cls, given, where, keep_defaults=False)
 
 
 def _read(cls, settings: dict[str, Any]):

@@ -110,3 +110,18 @@ def read_json_object(path: Path, field: str, limit: int) -> dict[str, Any]:
 def json_kind(value: Any) -> str:
     """A parsed JSON value's kind, in words."""
     return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def stamp(value: Any) -> tuple | None:
+    """What a file or folder named in a Spec looks like now (for a folder: its entries' names, sizes
+    and mtimes), without opening anything; None when it is not there or not a path at all."""
+    if not isinstance(value, (str, os.PathLike)):
+        return None
+    try:
+        path = Path(value).expanduser()
+        st = path.stat()
+        if not stat.S_ISDIR(st.st_mode):
+            return (st.st_size, st.st_mtime_ns)
+        return tuple((e.name, s.st_size, s.st_mtime_ns) for e in sorted(path.iterdir()) if (s := e.stat()))
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return None

@@ -127,24 +127,30 @@ def available_memory() -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def check_fits(spec, available: int | None = None) -> None:
-    """Refuse a CPU build (save, forward summary) whose weights would not fit in memory, before it
-    starts: MEMORY_MARGIN times the meta model's bytes plus MEMORY_RESERVE against ``available``
+def check_memory(weights: int, where: str, available: int | None = None) -> None:
+    """Refuse a CPU build (save, forward summary) of ``weights`` bytes that would not fit in memory,
+    before it starts: MEMORY_MARGIN times the weights plus MEMORY_RESERVE against ``available``
     (default: this machine's MemAvailable)."""
-    from composer.api import ready
-    from composer.build import build_meta_model
-    from composer.summary import human
-
-    spec = ready(spec)
-    weights = weight_bytes(build_meta_model(spec))
     need = int(weights * limits.MEMORY_MARGIN) + limits.MEMORY_RESERVE
     free = available_memory() if available is None else available
     if need > free:
-        raise SpecError("config" if spec.config else "model_type",
-                        f"the weights are {weights:,} bytes ({human(weights, 'B')}); building them on CPU needs "
+        raise SpecError(where, f"the weights are {weights:,} bytes ({human(weights, 'B')}); building them on CPU needs "
                         f"{need:,} bytes ({human(need, 'B')}: x{limits.MEMORY_MARGIN:g} plus "
                         f"{human(limits.MEMORY_RESERVE, 'B')}, composer.limits.MEMORY_MARGIN and MEMORY_RESERVE), "
                         f"more than the {free:,} bytes ({human(free, 'B')}) this machine has available")
+
+
+def human(n: float, unit: str = "") -> str:
+    """66362880 -> '66.4M'; bytes with unit='B' -> '253.2 MiB'."""
+    if unit == "B":
+        for suffix in ("B", "KiB", "MiB", "GiB", "TiB"):
+            if n < 1024 or suffix == "TiB":
+                return f"{n:.1f} {suffix}" if suffix != "B" else f"{int(n)} B"
+            n /= 1024
+    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{suffix}"
+    return str(int(n))
 
 
 # ----- image processors: what resizing makes of an image ---------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from composer.errors import SpecError, shown
 from composer.limits import MAX_DEPTH, MAX_INT, MAX_SPEC_BYTES, MAX_STRING_CHARS
-from composer.paths import checked_path, read_regular
+from composer.paths import checked_path, is_dir, read_regular
 
 FORMAT = "composer.spec/1"
 
@@ -214,8 +215,14 @@ class Spec:
 
     @classmethod
     def load(cls, path: str | Path) -> Spec:
-        """A spec file (checked path, a regular file of at most MAX_SPEC_BYTES of UTF-8 JSON)."""
+        """A spec file (checked path, a regular file of at most MAX_SPEC_BYTES of UTF-8 JSON), or the
+        composer.spec.json of a checkpoint folder the composer saved."""
         path = checked_path(path, "spec")
+        if is_dir(path):
+            if not (path / "composer.spec.json").exists():
+                raise SpecError("spec", f"folder {shown(str(path))} has no composer.spec.json; give a spec file or a "
+                                "folder the composer saved")
+            path = path / "composer.spec.json"
         data = read_regular(path, "spec", MAX_SPEC_BYTES)
         try:
             text = data.decode("utf-8-sig")  # a byte order mark (Windows editors) is not an error
@@ -241,6 +248,17 @@ class Spec:
 
     def replace(self, **changes: Any) -> Spec:
         return Spec.from_dict({**self.to_dict(), **changes})
+
+
+def as_spec(spec: Spec | dict | str | Path) -> Spec:
+    """What a caller hands the engine (a Spec, a spec dict, the path of a spec file or saved folder) as a Spec."""
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, dict):
+        return Spec.from_dict(spec)
+    if isinstance(spec, (str, os.PathLike)):
+        return Spec.load(spec)
+    raise SpecError("spec", f"expected a Spec, a spec dict or the path of a spec file, got {shown(spec)}")
 
 
 def _check_shape(spec: Spec) -> None:

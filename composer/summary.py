@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from composer.build import build_meta_model, build_model
 from composer.errors import SpecError
+from composer.sizes import human
 from composer.spec import Spec
+from composer.validation import ready
 
 BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
@@ -50,8 +53,6 @@ _CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
 def summarize(spec: Spec | dict) -> dict[str, Any]:
     """Summary of a design, built on the meta device (a 70B design answers at once); cached by design."""
-    from composer.api import ready
-    from composer.build import build_meta_model
 
     spec = ready(spec)
     key = spec.key()
@@ -61,19 +62,6 @@ def summarize(spec: Spec | dict) -> dict[str, Any]:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
     return _CACHE[key]
-
-
-def human(n: float, unit: str = "") -> str:
-    """66362880 -> '66.4M'; bytes with unit='B' -> '253.2 MiB'."""
-    if unit == "B":
-        for suffix in ("B", "KiB", "MiB", "GiB", "TiB"):
-            if n < 1024 or suffix == "TiB":
-                return f"{n:.1f} {suffix}" if suffix != "B" else f"{int(n)} B"
-            n /= 1024
-    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{suffix}"
-    return str(int(n))
 
 
 def layer_rows(tree: dict[str, Any], depth: int = 2) -> list[tuple[str, str, int]]:
@@ -144,8 +132,6 @@ def forward_summary(spec: Spec | dict, depth: int = 3) -> str:
     import torch
     import torchinfo
 
-    from composer.api import ready
-    from composer.build import build_model
 
     model = build_model(ready(spec), device="cpu").eval()
     with torch.no_grad():

@@ -21,7 +21,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from composer import SpecError, check, folder_check, save
-from composer.api import ready
+from composer.validation import ready
 from composer.cli import main
 from composer.codegen import to_code
 from composer.summary import summarize

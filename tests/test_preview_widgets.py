@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from composer import Spec, save, to_code
-from composer.api import ready
+from composer.validation import ready
 from composer.preview.audio import sample_speech
 from composer.preview.image import sample_image
 from composer.preview.text import MAX_DRAWN_CHARS, MAX_TEXT_CHARS

@@ -13,9 +13,9 @@ import torch
 import transformers
 from PIL import Image
 
-from composer import ComposerWarning, Spec, SpecError, build_processors, check, processors, save, to_code
-from composer.api import ready
-from composer.validation import validate
+from composer import ComposerWarning, Spec, SpecError, build_processors, check, save, to_code
+from composer.sections import tokenizer as tokenizer_section
+from composer.validation import ready, validate
 
 SENTENCE = "the cats sat on a mat."
 IMAGE = np.random.default_rng(0).integers(0, 256, (29, 37, 3), dtype=np.uint8)
@@ -81,7 +81,7 @@ def test_the_guides_vocab_file_argument_is_detected(vocab_files):
     assert trap.tokenize("the cat") == ["[UNK]", "[UNK]"]
     spec = ready({"model_type": "bert", "tokenizer": {"vocab_file": str(vocab_files["wordpiece"])}})
     with pytest.raises(SpecError, match="vocabulary did not load") as info:
-        processors.check_tokenizer(spec, trap)
+        tokenizer_section.check_tokenizer(spec, trap)
     assert info.value.field == "tokenizer.vocab_file"
 
 

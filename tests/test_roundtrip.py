@@ -27,7 +27,7 @@ import transformers
 from safetensors import safe_open
 
 from composer import ComposerWarning, Spec, save
-from composer.api import ready
+from composer.validation import ready
 from composer.safe_folder import MANIFEST
 from composer.cli import main as cli_main
 

@@ -45,7 +45,7 @@ KILLS = """
 import json, os, signal, sys, traceback
 from composer import safe_folder
 from composer.checkpoint import save
-import composer.api, composer.build, composer.codegen
+import composer.validation, composer.build, composer.codegen
 from transformers import DistilBertForSequenceClassification
 spec, jobs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 signals = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from composer import ComposerWarning, Spec, SpecError, summarize, to_code
-from composer.api import ready
+from composer.validation import ready
 from widgets import (BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker, ModelSummary,
                      ModelTypePicker, SavePanel)
 from widgets.model_summary import compact

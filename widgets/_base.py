@@ -28,7 +28,8 @@ class SpecTrait(traitlets.TraitType):
     info_text = "a composer Spec, a spec dict or the path of a spec.json"
 
     def validate(self, obj, value):
-        from composer.api import as_spec, ready
+        from composer.spec import as_spec
+        from composer.validation import ready
 
         return ready(as_spec(value))  # SpecError (a ValueError naming the field) if it is not valid
 
@@ -55,9 +56,8 @@ class DesignAPI:
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any):
         """A widget showing the design saved at ``path`` (a spec.json or a checkpoint folder)."""
-        from composer.api import load
 
-        return cls(spec=load(path), **kwargs)
+        return cls(spec=Spec.load(path), **kwargs)
 
     @classmethod
     def from_config(cls, path: str | Path, **kwargs: Any):

@@ -133,7 +133,7 @@ class Design:
     max_wait = 1.0  # a steady stream of edits still rebuilds this often
 
     def __init__(self, spec: Spec | dict | None = None):
-        from composer.api import as_spec
+        from composer.spec import as_spec
 
         self._views: list[Callable[[Design], None]] = []
         self._rebuild = Coalesce(self._settle, self.delay, self.max_wait)
@@ -170,7 +170,7 @@ class Design:
 
     def replace(self, spec: Spec | dict) -> None:
         """Make ``spec`` the design now (from Python): raises SpecError if it is not valid."""
-        from composer.api import as_spec
+        from composer.spec import as_spec
 
         self._rebuild.cancel()
         self._accept(as_spec(spec))
@@ -211,7 +211,7 @@ class Design:
     # ----- rebuilding ----------------------------------------------------------------------------
 
     def _accept(self, spec: Spec) -> None:
-        from composer.api import ready
+        from composer.validation import ready
         from composer.codegen import to_code
         from composer.summary import summarize
 

@@ -54,13 +54,13 @@ def build_part(model_type: str, key: str, section: dict[str, Any]) -> tuple[Any,
 
 @functools.lru_cache(maxsize=8)
 def _build(model_type: str, key: str, section: str, stamp: tuple) -> tuple[Any, list[str]]:
-    from composer import processors
+    from composer import sections
     from composer.build import build_processors
 
     spec = Spec(model_type=model_type, **{key: json.loads(section)})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        normal = processors.validate_tokenizer(spec) if key == "tokenizer" else processors.validate_part(spec, key)
+        normal = sections.check(sections.BY_NAME[key], spec)[key]
         part = build_processors(Spec(model_type=model_type, **{key: normal}))[key]
     return part, list(dict.fromkeys(str(w.message) for w in caught))
 

@@ -14,7 +14,7 @@ import traitlets
 
 from composer.errors import SpecError
 from composer.preview.forms import default_class, known_classes, part_form
-from composer.processors import PART_KINDS
+from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
 from widgets._base import DesignAPI, DesignWidget, view_module
 from widgets._design import Design

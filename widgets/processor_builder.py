@@ -13,7 +13,7 @@ import traitlets
 from composer.errors import SpecError
 from composer.preview.forms import default_class, known_classes
 from composer.preview.processor import SAMPLE_TEXT, processor_preview, save_processor
-from composer.processors import processor_attributes, transformers_class
+from composer.classes import processor_attributes, transformers_class
 from composer.spec import Spec
 from widgets._base import view_module
 from widgets._design import Design

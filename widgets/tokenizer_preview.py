@@ -36,7 +36,7 @@ def _class_options(name: str) -> dict[str, Any]:
     """The options a tokenizer class offers in this view: lowercasing, its special tokens, padding side."""
     import transformers
 
-    from composer.processors import init_defaults
+    from composer.classes import init_defaults
 
     cls = getattr(transformers, name, None)
     if not isinstance(cls, type):

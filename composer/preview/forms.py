@@ -10,7 +10,8 @@ import inspect
 import typing
 from typing import Any
 
-from composer.processors import PART_KINDS, transformers_class
+from composer.classes import transformers_class
+from composer.sections.parts import PART_KINDS
 
 # Per-call arguments of an image processor, not options of the object a Spec saves.
 CALL_ONLY = {"return_tensors", "data_format", "input_data_format", "device", "disable_grouping"}

@@ -9,19 +9,19 @@ from typing import Any
 
 import numpy as np
 
+from composer.build import build_processors
+from composer.classes import processor_attributes
 from composer.paths import checked_path
 from composer.preview._common import PreviewError, failed, on_one_torch_thread
+from composer.preview.forms import default_class
+from composer.spec import as_spec
+from composer.validation import validate
 
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog."  # what the shipped speech sample says
 
 
 def build_processor(spec):
     """The Spec's processor, built by the engine (the same steps the exported code runs)."""
-    from composer.api import as_spec
-    from composer.build import build_processors
-    from composer.preview.forms import default_class
-    from composer.validation import validate
-
     spec = validate(as_spec(spec), deep=False)
     if spec.processor is None:
         hint = default_class("processor", spec.model_type)
@@ -48,8 +48,6 @@ def _inputs(processor, text: str | None, image: Any, audio: tuple[np.ndarray, in
 
 
 def _attributes(processor) -> list[str]:
-    from composer.processors import processor_attributes
-
     return processor_attributes(type(processor))
 
 

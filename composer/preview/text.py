@@ -257,7 +257,7 @@ def _twin(tokenizer):
     """The other backend's class for the same tokenizer, or None."""
     import transformers
 
-    from composer.processors import python_tokenizer_class
+    from composer.classes import python_tokenizer_class
 
     if is_fast(tokenizer):
         return python_tokenizer_class(type(tokenizer))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import composer
-from composer.api import load
+from composer.spec import Spec
 from props_case import examples, assert_cli, assert_compiles, bounded, call, case, run_main, snapshot
 from strategies import spec_file_bytes
 
@@ -37,7 +37,7 @@ def test_spec_files_through_the_api(data):
     with case("<spec file>", data) as box, bounded():
         path = box.root / "spec.json"
         path.write_bytes(data)
-        spec, err = call(load, path)
+        spec, err = call(Spec.load, path)
         if spec is not None:
             call(composer.summarize, path)
             code, _ = call(composer.to_code, path)

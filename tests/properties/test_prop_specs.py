@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import composer
-from composer.api import ready
+from composer.validation import ready
 from props_case import examples, assert_compiles, bounded, call, case, snapshot
 from strategies import ALL_TYPES, TINY, json_values, python_values, specs
 
