@@ -152,6 +152,7 @@ def build_meta_model(spec: Spec):
 def check_fits(spec: Spec, available: int | None = None) -> None:
     """Refuse a CPU build of a (validated) Spec whose weights would not fit in this machine's memory
     (composer.sizes.check_memory), from its meta model: nothing is allocated."""
+    spec = as_spec(spec)
     check_memory(weight_bytes(build_meta_model(spec)), "config" if spec.config else "model_type", available)
 
 

@@ -118,7 +118,7 @@ def stamp(value: Any) -> tuple | None:
     if not isinstance(value, (str, os.PathLike)):
         return None
     try:
-        path = Path(value).expanduser()
+        path = Path(os.path.expanduser(value))  # "~nouser" stays as written
         st = path.stat()
         if not stat.S_ISDIR(st.st_mode):
             return (st.st_size, st.st_mtime_ns)

@@ -18,7 +18,7 @@ from PIL import Image
 from composer import Spec, SpecError, limits, save
 from composer.fields import check_value, fields_by_name
 from composer.preview._common import PreviewError
-from composer.sizes import check_fits
+from composer.build import check_fits
 from composer.validation import validate
 
 MEMORY_CAP = 6 * 2**30  # address space of a guarded subprocess: the old code's 13-16 GB fails fast under it

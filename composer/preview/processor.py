@@ -13,7 +13,11 @@ from composer.build import build_processors
 from composer.classes import processor_attributes
 from composer.paths import checked_path
 from composer.preview._common import PreviewError, failed, on_one_torch_thread
+from composer.preview.audio import audio_preview, sample_speech
+from composer.preview.audio import resample as to_rate
 from composer.preview.forms import default_class
+from composer.preview.image import image_preview, load_image, sample_image_path
+from composer.preview.text import token_preview
 from composer.spec import as_spec
 from composer.validation import validate
 
@@ -32,9 +36,6 @@ def build_processor(spec):
 
 def _inputs(processor, text: str | None, image: Any, audio: tuple[np.ndarray, int] | None) -> dict[str, Any]:
     """Keyword arguments for ``processor(...)``: one input for each part it combines."""
-    from composer.preview.audio import sample_speech
-    from composer.preview.image import load_image, sample_image_path
-
     attributes = set(_attributes(processor))
     kwargs: dict[str, Any] = {}
     if "tokenizer" in attributes:
@@ -61,9 +62,6 @@ def processor_preview(spec, text: str | None = None, image: Any = None,
     """Both halves on one input (the tokenizer on ``text``; the image processor on ``image`` or the
     feature extractor on ``audio`` = (waveform, sampling_rate)), what the whole processor returns,
     and the save → AutoProcessor round trip. Samples stand in for missing inputs."""
-    from composer.preview.audio import audio_preview, resample as to_rate
-    from composer.preview.image import image_preview
-    from composer.preview.text import token_preview
 
     processor = build_processor(spec)
     kwargs = _inputs(processor, text, image, audio)

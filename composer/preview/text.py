@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from composer.classes import python_tokenizer_class
 from composer.limits import MAX_COMPARED_CHARS
 from composer.preview._common import failed
 
@@ -257,7 +258,6 @@ def _twin(tokenizer):
     """The other backend's class for the same tokenizer, or None."""
     import transformers
 
-    from composer.classes import python_tokenizer_class
 
     if is_fast(tokenizer):
         return python_tokenizer_class(type(tokenizer))
