@@ -107,6 +107,9 @@ def tokenizer_class(spec: Spec):
                         "e.g. BertTokenizer or TokenizersBackend")
     cls = transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")
     if not fast:
+        if "train" in tok:
+            raise SpecError("tokenizer.train", "training needs a tokenizers-backed class (fast: true); the "
+                            "pure-Python classes cannot train")
         twin = python_tokenizer_class(cls)
         if twin is None:
             raise SpecError("tokenizer.fast", f"{name} has no pure-Python class in this transformers "
