@@ -275,7 +275,7 @@ def _trained_steps(cls, options: dict[str, Any], train: dict[str, Any]) -> list[
     return [
         Step("base_tokenizer", cls.__name__, (), trained.training_options(options)),
         Step("trained", "base_tokenizer.train_new_from_iterator", (text,), trained.trainer_kwargs(train),
-             memo=trained.training_key(cls.__name__, options, train)),
+             run_kwargs=trained.QUIET, memo=trained.training_key(cls.__name__, options, train)),
         Step("tokenizer", cls.__name__, (), {"tokenizer_object": Ref("trained.backend_tokenizer"), **options}),
     ]
 

@@ -32,6 +32,9 @@ ENCODING_OPTIONS = {"model_max_length", "padding_side", "truncation_side", "mode
                     "clean_up_tokenization_spaces", "split_special_tokens", "add_bos_token", "add_eos_token"}
 # Where the folders of trained WordPiece / Unigram tokenizers are kept (COMPOSER_CACHE overrides).
 CACHE_ENV = "COMPOSER_CACHE"
+# What the engine adds to a training call: tokenizers' progress bar writes blank lines to a stdout that
+# is not a terminal (the command line's output). The exported code keeps its progress bar.
+QUIET = {"show_progress": False}
 
 
 def check_train(train: dict[str, Any]) -> None:
@@ -91,7 +94,7 @@ def kept_folder(cls, options: dict[str, Any], train: dict[str, Any]) -> Path:
     if (folder / "tokenizer_config.json").is_file():
         return folder
     try:
-        tokenizer = cls(**training).train_new_from_iterator(text_of(train), **trainer_kwargs(train))
+        tokenizer = cls(**training).train_new_from_iterator(text_of(train), **trainer_kwargs(train), **QUIET)
     except Exception as err:
         raise unreachable(cls, err, options, train) or \
             SpecError("tokenizer.train", f"{cls.__name__} did not train: {one_line(err)}") from None
