@@ -40,7 +40,11 @@ def _resolve(callee: str, names: dict[str, Any]):
 
 def _value(v: Any, names: dict[str, Any]) -> Any:
     if isinstance(v, Ref):
-        return names[v.name]
+        head, *attrs = v.name.split(".")
+        obj = names[head]
+        for attr in attrs:
+            obj = getattr(obj, attr)
+        return obj
     if isinstance(v, Expr):
         return eval(v.source, {"__builtins__": {"open": open}})  # our own generated file reads only
     if isinstance(v, (dict, list)):  # a copy: transformers fills a given dict in place (rope_scaling)
@@ -48,14 +52,31 @@ def _value(v: Any, names: dict[str, Any]) -> Any:
     return v
 
 
+# Results of steps with a memo digest (Step.memo), newest last.
+_MEMO: OrderedDict[str, Any] = OrderedDict()
+_MEMO_SIZE = 8
+
+
+def _computed(step: Step, names: dict[str, Any]) -> Any:
+    if step.memo in _MEMO:
+        _MEMO.move_to_end(step.memo)
+        return _MEMO[step.memo]
+    fn = _resolve(step.callee, names)
+    args = [_value(a, names) for a in step.args]
+    kwargs = {k: _value(v, names) for k, v in {**step.kwargs, **step.run_kwargs}.items()}
+    result = fn(*args, **kwargs)
+    if step.memo:
+        _MEMO[step.memo] = result
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return result
+
+
 def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any]:
     """Execute steps; return the variables they made. Errors name the step's target."""
     names = dict(names or {})
     for step in steps:
-        fn = _resolve(step.callee, names)
-        args = [_value(a, names) for a in step.args]
-        kwargs = {k: _value(v, names) for k, v in {**step.kwargs, **step.run_kwargs}.items()}
-        result = fn(*args, **kwargs)
+        result = _computed(step, names)
         if step.target:
             names[step.target] = result
     return names

