@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from composer import sizes
+from composer import catalog, sizes
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.limits import MAX_FOLDER_JSON_BYTES
 from composer.paths import checked_path, is_dir, is_file, read_json_object
@@ -57,21 +57,6 @@ def _named_option(message: str, options: dict[str, Any], prefix: str) -> str:
 
 
 # ----- tokenizer -------------------------------------------------------------------------------
-
-
-def _default_tokenizer_name(model_type: str) -> str | None:
-    """transformers' tokenizer for a model type; else the one named like its config (some types,
-    e.g. llama, are missing from the 5.x mapping although ``LlamaTokenizer`` exists)."""
-    import transformers
-    from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
-
-    from composer import catalog
-
-    name = TOKENIZER_MAPPING_NAMES.get(model_type)
-    if isinstance(name, str):
-        return name
-    guess = catalog.config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"
-    return guess if hasattr(transformers, guess) else None
 
 
 def _is_python_backend(cls) -> bool:
@@ -126,7 +111,7 @@ def tokenizer_class(spec: Spec):
         if fast and (name or folder is None):
             return None  # a hub id, or a folder whose tokenizer_config.json names its class: AutoTokenizer
         # else a bare vocab folder (AutoTokenizer cannot read it): the model type's class
-    name = name or _default_tokenizer_name(spec.model_type)
+    name = name or catalog.default_class("tokenizer", spec.model_type)
     if name is None:
         raise SpecError("tokenizer.class", f"{spec.model_type} has no default tokenizer class; name one, "
                         "e.g. BertTokenizer or TokenizersBackend")

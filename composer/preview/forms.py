@@ -5,7 +5,6 @@ docstrings), so the ImagePreview and AudioPreview forms cover any class transfor
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import typing
 from typing import Any
@@ -98,35 +97,3 @@ def part_form(key: str, class_name: str) -> list[dict[str, Any]]:
                     "choices": list(choices) if choices else None, "default": default,
                     "help": helps.get(name, "")})
     return out
-
-
-def _mapping(key: str) -> dict[str, Any]:
-    from transformers.models.auto import (feature_extraction_auto, image_processing_auto, processing_auto,
-                                          tokenization_auto)
-
-    return {"tokenizer": tokenization_auto.TOKENIZER_MAPPING_NAMES,
-            "image_processor": image_processing_auto.IMAGE_PROCESSOR_MAPPING_NAMES,
-            "feature_extractor": feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES,
-            "processor": processing_auto.PROCESSOR_MAPPING_NAMES}[key]
-
-
-def _names(value: Any) -> list[str]:
-    """A mapping entry as class names, the torchvision image processor before the PIL one."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [v for k in ("torchvision", *sorted(value)) if isinstance(v := value.get(k), str)]
-    return [v for v in value or () if isinstance(v, str)]
-
-
-def default_class(key: str, model_type: str) -> str | None:
-    """The class transformers pairs with a model type for ``key`` ("tokenizer", "image_processor",
-    "feature_extractor" or "processor"): vit → ViTImageProcessor; None if it pairs none."""
-    names = _names(_mapping(key).get(model_type))
-    return names[0] if names else None
-
-
-@functools.cache
-def known_classes(key: str) -> tuple[str, ...]:
-    """Every class transformers maps to some model type for ``key``, sorted: the choices of a class field."""
-    return tuple(sorted({name for value in _mapping(key).values() for name in _names(value)}))

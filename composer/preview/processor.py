@@ -19,7 +19,7 @@ def build_processor(spec):
     """The Spec's processor, built by the engine (the same steps the exported code runs)."""
     from composer.api import as_spec
     from composer.build import build_processors
-    from composer.preview.forms import default_class
+    from composer.catalog import default_class
     from composer.validation import validate
 
     spec = validate(as_spec(spec), deep=False)
