@@ -339,16 +339,15 @@ def _is_tokenizer_class(name: str) -> bool:
 def default_class(kind: str, model_type: str) -> str | None:
     """The class transformers pairs with a model type for ``kind`` (one of PROCESSOR_KINDS): vit →
     ViTImageProcessor; None if it pairs none. A type the 5.x tokenizer mapping leaves out although its
-    class exists (llama → LlamaTokenizer) gets the tokenizer named like its config; one it maps to None
-    (gpt-sw3: GPTSw3Tokenizer needs sentencepiece, absent here) gets none."""
+    class exists (llama → LlamaTokenizer) gets the tokenizer named like its config; a tokenizer that needs
+    an absent package (gpt-sw3 and plbart need sentencepiece) is none: nothing could build it here."""
     mapping = _processor_mapping(kind)
     names = _class_names(mapping.get(model_type))
-    if names:
-        return names[0]
-    if kind == "tokenizer" and model_type not in mapping:
-        guess = config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"
-        return guess if _is_tokenizer_class(guess) else None
-    return None
+    if kind != "tokenizer":
+        return names[0] if names else None
+    if not names and model_type not in mapping:
+        names = [config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"]
+    return names[0] if names and _is_tokenizer_class(names[0]) else None
 
 
 @functools.cache
