@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 from dataclasses import dataclass
@@ -189,14 +190,13 @@ def _kebab(words: str) -> str:
 def _guessed_task(name: str, model_type: str, has_base: bool) -> str:
     """The task of a class no Auto mapping lists, from its name: a known "For…" suffix takes the task the
     mappings give it; the type's own ``…Model`` (or the class named as its config) is its base model when
-    it has none; else the words
-    between the type's prefix and "Model" (GPT2DoubleHeadsModel → "double-heads")."""
+    it has none; else the words between the type's prefix and "Model" (GPT2DoubleHeadsModel →
+    "double-heads")."""
     if (m := _SUFFIX.search(name)) and m.group() in _suffix_tasks():
         return _suffix_tasks()[m.group()]
     prefix = config_class(model_type).__name__.removesuffix("Config")
-    common = len(next((p for p in (prefix[:i] for i in range(len(prefix), 0, -1)) if name.startswith(p)), ""))
-    rest = name[common:]
-    rest = rest[next((i for i, ch in enumerate(rest) if ch.isupper()), 0):]  # Step3p5 → Step3p7TextModel
+    rest = name[len(os.path.commonprefix([prefix, name])):]
+    rest = rest[next((i for i, ch in enumerate(rest) if ch.isupper()), 0):]  # Step3p5Config, Step3p7TextModel
     if rest in ("", "Model") and not has_base:  # AltCLIPTextModel, ChameleonVQVAE
         return "base"
     if m:
