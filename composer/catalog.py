@@ -318,9 +318,6 @@ def stage_names(backbone_type: str) -> tuple[str, ...]:
 
 # ----- processor classes -----------------------------------------------------------------------
 
-PROCESSOR_KINDS = ("tokenizer", "image_processor", "feature_extractor", "processor")
-
-
 def _processor_mapping(kind: str) -> dict[str, Any]:
     module, name = {"tokenizer": ("tokenization_auto", "TOKENIZER"),
                     "image_processor": ("image_processing_auto", "IMAGE_PROCESSOR"),
@@ -337,7 +334,8 @@ def _is_tokenizer_class(name: str) -> bool:
 
 @functools.cache
 def default_class(kind: str, model_type: str) -> str | None:
-    """The class transformers pairs with a model type for ``kind`` (one of PROCESSOR_KINDS): vit →
+    """The class transformers pairs with a model type for ``kind`` ("tokenizer", "image_processor",
+    "feature_extractor" or "processor"): vit →
     ViTImageProcessor; None if it pairs none. A type the 5.x tokenizer mapping leaves out although its
     class exists (llama → LlamaTokenizer) gets the tokenizer named like its config; a tokenizer that needs
     an absent package (gpt-sw3 and plbart need sentencepiece) is none: nothing could build it here."""
