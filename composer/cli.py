@@ -26,9 +26,10 @@ def _heads(args) -> str:
     if not rows:
         resolve_architecture(args.model_type, None)  # raises the reason this type has no class
     if args.json:
-        return json.dumps([{"name": h.name, "task": h.task} for h in rows], indent=2) + "\n"
-    width = max(len(h.name) for h in rows)
-    return "".join(f"{h.name:<{width}}  {h.task}\n" for h in rows)
+        return json.dumps([h.to_dict() for h in rows], indent=2) + "\n"
+    width, tasks = max(len(h.name) for h in rows), max(len(h.task) for h in rows)
+    return "".join(f"{h.name:<{width}}  {h.task:<{tasks}}  {'' if h.mapped else '(no Auto class)'}".rstrip() + "\n"
+                   for h in rows)
 
 
 def _backbones(args) -> str:

@@ -17,13 +17,12 @@ import typing
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from composer.catalog import HEAD_FIELDS, config_class
 from composer.errors import SpecError, shown
 from composer.sizes import check_config_value
 
 # Kept out of the form: transformers or the composer itself sets them.
 MANAGED = {"transformers_version", "architectures", "dtype"}
-# Shown with the head picker rather than with the architecture.
-HEAD_FIELDS = ("num_labels", "id2label", "label2id", "problem_type")
 
 _GROUPS = (
     ("dropout", re.compile(r"drop|layerdrop")),
@@ -381,8 +380,6 @@ def consumed_fields(cls) -> tuple[Field, ...]:
 
 
 def config_fields(model_type: str) -> tuple[Field, ...]:
-    from composer.catalog import config_class
-
     return class_fields(config_class(model_type))
 
 
@@ -392,8 +389,6 @@ def fields_by_name(model_type: str) -> dict[str, Field]:
 
 def canonical_name(model_type: str, name: str) -> str:
     """Map an alias (``hidden_size``) to the attribute it stands for (``dim``)."""
-    from composer.catalog import config_class
-
     return getattr(config_class(model_type), "attribute_map", {}).get(name, name)
 
 

@@ -214,7 +214,7 @@ export default {
     function owns(key) {
       // In a Composer (scope "own") the head fields belong to the HeadPicker when hidden here.
       const hidden = new Set(model.get("hide_groups"));
-      const headKey = /^config\.(num_labels|id2label|label2id|problem_type)$/.test(key);
+      const headKey = model.get("head_keys").some((name) => key === `config.${name}`);
       const mine = key === "config" || key.startsWith("config.") || key.startsWith("backbone.config");
       return mine && !(hidden.has("head") && headKey);
     }

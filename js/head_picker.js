@@ -1,8 +1,7 @@
 // HeadPicker view: the architectures of the model type (base model first) with their tasks, and the
-// fields the chosen head reads: num_labels and its labels (id2label), problem_type.
+// fields the chosen head reads, as the engine's catalog lists them (head_fields; head_keys: any head's).
 
 const DEBOUNCE_MS = 400;
-const HEAD_KEYS = /^config\.(num_labels|id2label|label2id|problem_type)$/;
 
 /** id2label as the form shows it: one label per line, in id order. */
 function labelsText(id2label) {
@@ -49,7 +48,7 @@ export default {
         const input = h("select", { id, title: field.help },
           h("option", { value: "" }, "(automatic)"), ...field.choices.map((c) => h("option", { value: c }, c)));
         input.addEventListener("change", () =>
-          send(input.value ? { edit: { "config.problem_type": input.value } } : { reset: ["config.problem_type"] }));
+          send(input.value ? { edit: { [`config.${field.name}`]: input.value } } : { reset: [`config.${field.name}`] }));
         return { input, show: (v) => { input.value = v ?? ""; } };
       }
       if (field.name === "id2label") {
@@ -94,8 +93,9 @@ export default {
       const heads = model.get("heads");
       const chosen = draft.architecture ?? base()?.name;
       select.value = chosen ?? "";
-      const chosenTask = heads.find((head) => head.name === chosen)?.task;
-      task.textContent = chosenTask === "base" ? "base model" : chosenTask ?? "";
+      const head = heads.find((option) => option.name === chosen);
+      const chosenTask = head?.task === "base" ? "base model" : head?.task ?? "";
+      task.textContent = head && !head.mapped ? `${chosenTask} (no Auto class)` : chosenTask;
       select.setAttribute("aria-invalid", errors.architecture ? "true" : "false");
       archError.replaceChildren(...(errors.architecture ? [alert(errors.architecture)] : []));
       const defaults = Object.fromEntries(model.get("head_fields").map((f) => [f.name, f.default]));
@@ -111,8 +111,9 @@ export default {
       }
       const shown = new Set(["architecture", ...Object.keys(controls).map((n) => `config.${n}`)]);
       const scope = model.get("error_scope");
+      const headKeys = new Set(model.get("head_keys").map((name) => `config.${name}`));
       general.replaceChildren(...Object.entries(errors)
-        .filter(([key]) => !shown.has(key) && (scope === "all" || HEAD_KEYS.test(key)))
+        .filter(([key]) => !shown.has(key) && (scope === "all" || headKeys.has(key)))
         .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));
     }
 

@@ -66,6 +66,9 @@ def designs(vocab: dict[str, Path], minilm: Path) -> dict[str, tuple[dict, str |
             "config": {"n_layer": 1, "n_embd": 16, "n_head": 2, "n_positions": 32, "vocab_size": 40,
                        "bos_token_id": 0, "eos_token_id": 0},
             "tokenizer": bpe}, "AutoTokenizer", lambda p: p("the cat")),
+        "gpt2_double_heads": ({  # a head no Auto class maps (catalog.Head.mapped is False)
+            "model_type": "gpt2", "architecture": "GPT2DoubleHeadsModel", "seed": 5,
+            "config": {"n_layer": 1, "n_embd": 16, "n_head": 2, "n_positions": 32, "vocab_size": 40}}, None, None),
         "llama_trained_tokenizer": ({
             "model_type": "llama", "architecture": "LlamaForCausalLM",
             "config": {**TEXT, "num_key_value_heads": 1, "vocab_size": 64},

@@ -16,6 +16,7 @@ import pytest
 
 from composer import ComposerWarning, Spec, SpecError, summarize, to_code
 from composer.validation import ready
+from composer.catalog import HEAD_FIELDS
 from widgets import (BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker, ModelSummary,
                      ModelTypePicker, SavePanel)
 from widgets.model_summary import compact
@@ -94,7 +95,7 @@ def test_part_widgets_work_alone():
     assert {"n_layers", "dim", "n_heads", "dropout"} <= {f["name"] for f in form.fields}
     assert {f["group"] for f in form.fields} >= {"sizes", "attention", "dropout", "embeddings", "other"}
     heads = HeadPicker(spec=TINY)
-    assert heads.heads[0] == {"name": "DistilBertModel", "task": "base"}
+    assert heads.heads[0] == {"name": "DistilBertModel", "task": "base", "mapped": True, "fields": []}
     assert "DistilBertForSequenceClassification" in [h["name"] for h in heads.heads]
     assert ModelSummary(spec=TINY).summary["total"] == summarize(TINY)["total"]
     assert CodeView(spec=TINY).code == to_code(TINY)
@@ -253,6 +254,19 @@ def test_a_labelled_classifier_becomes_question_answering_in_one_pick():
     assert composer.spec.architecture == "DistilBertForQuestionAnswering"
     assert "num_labels" not in composer.spec.config and "problem_type" not in composer.spec.config
     assert composer.head_picker.head_fields == []
+
+
+def test_a_head_no_auto_class_maps_is_offered_marked_and_builds():
+    composer = Composer(spec={"model_type": "gpt2", "config": {"n_layer": 1, "n_embd": 16, "n_head": 2,
+                                                               "n_positions": 32, "vocab_size": 40}})
+    offered = {h["name"]: h for h in composer.head_picker.heads}
+    assert offered["GPT2DoubleHeadsModel"]["mapped"] is False and offered["GPT2LMHeadModel"]["mapped"]
+    front_end(composer.head_picker, {"action": "choose", "architecture": "GPT2DoubleHeadsModel"})
+    composer.flush()
+    assert composer.errors == {}
+    assert composer.model_summary.summary["architecture"] == "GPT2DoubleHeadsModel"
+    # Which errors are the head's: sent by the engine's catalog to both views, not listed in their JS.
+    assert composer.head_picker.head_keys == composer.config_form.head_keys == list(HEAD_FIELDS)
 
 
 def test_backbone_picker_offers_transformers_and_timm_backbones():

@@ -3,30 +3,13 @@ AutoBackbone type or a timm model, which stages it hands on, and whether its wei
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import traitlets
 
-from composer.catalog import backbone_types, config_class, takes_backbone, timm_models
+from composer.catalog import backbone_types, default_backbone, stage_names, takes_backbone, timm_models
 from widgets._base import DesignWidget, view_module
 from widgets._design import Design
-
-
-@functools.cache
-def default_backbone(model_type: str) -> str:
-    """What the config builds when no backbone is chosen, e.g. "swin" or "timm resnet50"."""
-    default = getattr(config_class(model_type)(), "backbone_config", None)
-    if default is None:
-        return ""
-    if default.model_type == "timm_backbone":
-        return f"timm {default.backbone}"
-    return default.model_type
-
-
-@functools.cache
-def stage_names(model_type: str) -> tuple[str, ...]:
-    return tuple(getattr(config_class(model_type)(), "stage_names", ()) or ())
 
 
 class BackbonePicker(DesignWidget):

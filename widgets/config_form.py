@@ -7,7 +7,7 @@ from typing import Any
 
 import traitlets
 
-from composer.catalog import backbone_types, config_class
+from composer.catalog import HEAD_FIELDS, backbone_types, config_class
 from composer.fields import class_fields
 from widgets._base import DesignWidget, view_module
 from widgets._design import Design
@@ -63,6 +63,7 @@ class ConfigForm(DesignWidget):
 
     # Layout
     hide_groups = traitlets.List(traitlets.Unicode()).tag(sync=True)  # ["head"] beside a HeadPicker
+    head_keys = traitlets.List(traitlets.Unicode(), list(HEAD_FIELDS)).tag(sync=True)  # the head group's errors
 
     def _state(self, design: Design) -> dict[str, Any]:
         backbone = design.section("backbone")

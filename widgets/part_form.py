@@ -12,8 +12,9 @@ from typing import Any
 import ipywidgets
 import traitlets
 
+from composer.catalog import default_class, known_classes
 from composer.errors import SpecError
-from composer.preview.forms import default_class, known_classes, part_form
+from composer.preview.forms import part_form
 from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
 from widgets._base import DesignAPI, DesignWidget, view_module

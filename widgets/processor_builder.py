@@ -11,7 +11,7 @@ from typing import Any
 import traitlets
 
 from composer.errors import SpecError
-from composer.preview.forms import default_class, known_classes
+from composer.catalog import default_class, known_classes
 from composer.preview.processor import SAMPLE_TEXT, processor_preview, save_processor
 from composer.classes import processor_attributes, transformers_class
 from composer.spec import Spec

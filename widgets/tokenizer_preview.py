@@ -12,7 +12,7 @@ from typing import Any
 
 import traitlets
 
-from composer.preview.forms import default_class, known_classes
+from composer.catalog import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
 from composer.spec import Spec
 from widgets._base import view_module

@@ -5,12 +5,12 @@ docstrings), so the ImagePreview and AudioPreview forms cover any class transfor
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import typing
 from typing import Any
 
-from composer.classes import transformers_class
+from composer.classes import init_defaults, transformers_class
+from composer.fields import docstring_help, hint_kinds
 from composer.sections.parts import PART_KINDS
 
 # Per-call arguments of an image processor, not options of the object a Spec saves.
@@ -54,19 +54,10 @@ def _annotations(cls) -> dict[str, Any]:
                     if k not in CALL_ONLY}
         except Exception:  # a hint that does not evaluate: names only
             return {k: None for k in kwargs_type.__annotations__ if k not in CALL_ONLY}
-    names: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        init = klass.__dict__.get("__init__")
-        if init is not None:
-            for p in inspect.signature(init).parameters.values():
-                if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self":
-                    names[p.name] = None
-    return names
+    return dict.fromkeys(init_defaults(cls))
 
 
 def _helps(cls) -> dict[str, str]:
-    from composer.fields import docstring_help
-
     helps: dict[str, str] = {}
     sources = [*reversed(cls.__mro__), getattr(cls, "valid_kwargs", None)]
     for source in sources:  # the class's own words last, so they win
@@ -79,8 +70,6 @@ def part_form(key: str, class_name: str) -> list[dict[str, Any]]:
     """Every option of ``class_name`` (``key`` is "image_processor" or "feature_extractor"): name,
     kinds, nullable, choices, default and help. (The form shows the Spec's values from the draft.)"""
     from PIL import Image
-
-    from composer.fields import hint_kinds
 
     base, _, example = PART_KINDS[key]
     cls = transformers_class(class_name, base, f"{key}.class", example)
@@ -99,35 +88,3 @@ def part_form(key: str, class_name: str) -> list[dict[str, Any]]:
                     "choices": list(choices) if choices else None, "default": default,
                     "help": helps.get(name, "")})
     return out
-
-
-def _mapping(key: str) -> dict[str, Any]:
-    from transformers.models.auto import (feature_extraction_auto, image_processing_auto, processing_auto,
-                                          tokenization_auto)
-
-    return {"tokenizer": tokenization_auto.TOKENIZER_MAPPING_NAMES,
-            "image_processor": image_processing_auto.IMAGE_PROCESSOR_MAPPING_NAMES,
-            "feature_extractor": feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES,
-            "processor": processing_auto.PROCESSOR_MAPPING_NAMES}[key]
-
-
-def _names(value: Any) -> list[str]:
-    """A mapping entry as class names, the torchvision image processor before the PIL one."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [v for k in ("torchvision", *sorted(value)) if isinstance(v := value.get(k), str)]
-    return [v for v in value or () if isinstance(v, str)]
-
-
-def default_class(key: str, model_type: str) -> str | None:
-    """The class transformers pairs with a model type for ``key`` ("tokenizer", "image_processor",
-    "feature_extractor" or "processor"): vit → ViTImageProcessor; None if it pairs none."""
-    names = _names(_mapping(key).get(model_type))
-    return names[0] if names else None
-
-
-@functools.cache
-def known_classes(key: str) -> tuple[str, ...]:
-    """Every class transformers maps to some model type for ``key``, sorted: the choices of a class field."""
-    return tuple(sorted({name for value in _mapping(key).values() for name in _names(value)}))

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 
 from composer.build import build_processors
+from composer.catalog import default_class
 from composer.classes import processor_attributes
 from composer.paths import checked_path
 from composer.preview._common import PreviewError, failed, on_one_torch_thread
 from composer.preview.audio import audio_preview, sample_speech
 from composer.preview.audio import resample as to_rate
-from composer.preview.forms import default_class
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.preview.text import token_preview
 from composer.spec import as_spec

@@ -39,21 +39,11 @@ def validate(spec: Spec) -> dict[str, Any]:
     return {"backbone": out}
 
 
-def _default_stage_count(model_type: str) -> int | None:
-    """How many feature maps the model's own default backbone hands on (MaskFormer: 4), so that a
-    chosen backbone feeds the same number; ResNet's default of ["stage4"] alone breaks the forward pass."""
-    default = catalog.config_class(model_type)().backbone_config
-    if default is None:
-        return None
-    outs = getattr(default, "out_indices", None) or getattr(default, "out_features", None)
-    return len(outs) if outs else None
-
-
 def steps(spec: Spec) -> list[Step]:
     bb = spec.backbone
     if bb is None:
         return []
-    n = _default_stage_count(spec.model_type)
+    n = catalog.default_stage_count(spec.model_type)
     picked = {k: bb[k] for k in ("out_features", "out_indices") if bb.get(k) is not None}
     if "timm" in bb:
         kwargs: dict[str, Any] = {"backbone": bb["timm"], "use_pretrained_backbone": bb.get("pretrained", False)}

@@ -39,26 +39,13 @@ BPE_CLASS = "RobertaTokenizer"
 SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 
 
-def _default_tokenizer_name(model_type: str) -> str | None:
-    """transformers' tokenizer for a model type; else the one named like its config (some types,
-    e.g. llama, are missing from the 5.x mapping although ``LlamaTokenizer`` exists)."""
-    import transformers
-    from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
-
-    name = TOKENIZER_MAPPING_NAMES.get(model_type)
-    if isinstance(name, str):
-        return name
-    guess = catalog.config_class(model_type).__name__.removesuffix("Config") + "Tokenizer"
-    return guess if hasattr(transformers, guess) else None
-
-
 def _trained_default(model_type: str) -> tuple[str, dict[str, str]]:
     """(the class, its special tokens) of a trained tokenizer without a class: the model type's own if
     it is BPE, else BPE_CLASS with the model type's special tokens (a class start and end token each
     standing in for the other, as in RoBERTa)."""
     import transformers
 
-    name = _default_tokenizer_name(model_type)
+    name = catalog.default_class("tokenizer", model_type)
     try:
         own = getattr(transformers, name) if name else None
         model = getattr(own, "model", None)
@@ -101,7 +88,7 @@ def tokenizer_class(spec: Spec):
         # else a bare vocab folder (AutoTokenizer cannot read it): the model type's class
     if name is None and "train" in tok:
         name = _trained_default(spec.model_type)[0]
-    name = name or _default_tokenizer_name(spec.model_type)
+    name = name or catalog.default_class("tokenizer", spec.model_type)
     if name is None:
         raise SpecError("tokenizer.class", f"{spec.model_type} has no default tokenizer class; name one, "
                         "e.g. BertTokenizer or TokenizersBackend")
