@@ -10,6 +10,7 @@ MAX_DEPTH = 32  # nesting of objects and lists in a Spec
 MAX_STRING_CHARS = 1_000_000  # one string value
 MAX_INT = 2**53  # |integer|: what JavaScript (the page) holds exactly
 MAX_SHOWN_CHARS = 80  # how much of a bad value an error message repeats
+MAX_LISTED_CHOICES = 12  # a refused choice lists every allowed value up to this many, else the closest three
 MAX_QUOTED_CHARS = 500  # how much of a transformers error message one error line quotes (it may echo a value)
 
 # ----- paths and hub ids ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from composer import sizes
+from composer import domains, sizes
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.limits import MAX_FOLDER_JSON_BYTES
 from composer.paths import checked_path, is_dir, is_file, read_json_object
@@ -451,6 +451,7 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
     _check_option_types(cls, options, key)
     if key == "image_processor":
         sizes.check_image_options(options, key)
+        domains.check_image_option_values(cls, options, key)
     else:
         sizes.check_audio_options(options, key)
     _check_part_values(cls, options, key)
