@@ -20,6 +20,11 @@ from typing import Any, NamedTuple
 
 from composer.errors import SpecError, shown
 
+# Config attributes that count repeated blocks (num_hidden_layers, n_layer, encoder_layers, depths,
+# num_blocks, num_stages, ...), matched on the names of every config class's fields, so a new model's
+# counts are bounded too (composer.sizes) and its layers counted once and multiplied (composer.repeats).
+# Layer indices (feature_layer, mlp_only_layers) match as well, harmlessly there.
+LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
 # Sizes and counts whose 0 builds a broken or empty model (a 0-layer encoder, a 0-wide embedding).
 SIZE = re.compile(
     r"(^|_)(vocab_size|hidden_size|intermediate_size|ffn_dim|embed_dim|embedding_dim|embedding_size"

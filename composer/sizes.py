@@ -14,13 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from composer import limits
+from composer.domains import LAYER_COUNT
 from composer.errors import SpecError, shown
 
-# Config attributes that count repeated blocks (num_hidden_layers, n_layer, encoder_layers, depths,
-# num_blocks, num_stages, ...), matched on the names of every config class's fields, so a new model's
-# counts are bounded too. Layer indices (feature_layer, mlp_only_layers) match as well, harmlessly:
-# an index past MAX_LAYERS cannot point at a layer.
-LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
 # Other counts of repeated modules, found by building every model type with each integer field at
 # 10**6 (VITS' num_flows, ALBERT's groups, Mimi's quantizers, DAC's codebooks, MobileBERT's networks,
 # Canine's hash functions, Gemma3n's altup inputs, RF-DETR's groups, ...); also bounded by MAX_LAYERS.
@@ -106,12 +102,6 @@ _LOCK = threading.Lock()
 # ----- memory of a CPU build -------------------------------------------------------------------
 
 
-def weight_bytes(model) -> int:
-    """Bytes of a (meta) model's parameters and buffers, each tied tensor once."""
-    tensors = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return sum(t.numel() * t.element_size() for t in tensors.values())
-
-
 def available_memory() -> int:
     """Bytes this machine can give a new allocation now: MemAvailable (free plus reclaimable cache);
     where /proc is missing, the free pages."""
@@ -129,14 +119,13 @@ def available_memory() -> int:
 
 def check_fits(spec, available: int | None = None) -> None:
     """Refuse a CPU build (save, forward summary) whose weights would not fit in memory, before it
-    starts: MEMORY_MARGIN times the meta model's bytes plus MEMORY_RESERVE against ``available``
+    starts: MEMORY_MARGIN times the meta model's bytes (its repeated blocks counted once, multiplied) plus MEMORY_RESERVE against ``available``
     (default: this machine's MemAvailable)."""
     from composer.api import ready
-    from composer.build import build_meta_model
+    from composer.repeats import measured
     from composer.summary import human
 
-    spec = ready(spec)
-    weights = weight_bytes(build_meta_model(spec))
+    weights = measured(ready(spec)).weight_bytes
     need = int(weights * limits.MEMORY_MARGIN) + limits.MEMORY_RESERVE
     free = available_memory() if available is None else available
     if need > free:

@@ -132,7 +132,7 @@ def validate(spec: Spec, deep: bool = True) -> Spec:
                             f"is {normal.model_type!r}")
     processors.validate_processor(normal)
     if deep:
-        from composer.build import build_meta_model
+        from composer.repeats import measured
 
-        _check_heads(build_meta_model(normal).config)
+        _check_heads(measured(normal).config)
     return normal
