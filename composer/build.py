@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from composer import catalog, processors
+from composer import catalog, processors, translate
 from composer.api import as_spec
 from composer.errors import SpecError, one_line, shown
 from composer.fields import config_fields
@@ -136,8 +136,13 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
         given = [name for name, value in spec.config.items() if isinstance(value, str) and value == err.args[0]]
         if given:
             return SpecError(f"{prefix}.{given[0]}", f"{shown(err.args[0])} is not a value transformers knows here")
-    names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
-    return SpecError(field_in_message(text, names, prefix), text)
+    fields = {f.name: f for f in config_fields(spec.model_type)}
+    names = list(dict.fromkeys([*spec.config, *fields]))
+    named = translate.strict_field(err)
+    where = f"{prefix}.{named}" if named in fields else field_in_message(one_line(translate.cause(err)), names, prefix)
+    name = where.removeprefix(f"{prefix}.")
+    default = fields[name].default if name in fields else None
+    return SpecError(where, translate.explained(err, name, spec.config.get(name, default), default))
 
 
 def build_config(spec: Spec):

@@ -29,7 +29,7 @@ LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
 SIZE = re.compile(
     r"(^|_)(vocab_size|hidden_size|intermediate_size|ffn_dim|embed_dim|embedding_dim|embedding_size"
     r"|dim_feedforward|d_model|n_embd|d_ff|d_kv|d_inner|n_inner|n_positions|max_position_embeddings"
-    r"|num_channels|patch_size|head_dim)$|^dim$")
+    r"|num_channels|patch_size|head_dim|hidden_dim|mlp_dim|dim_ff|ffn_hidden_size)$|^dim$")
 LAYERS = re.compile(r"(^|_)(num_hidden_layers|n_layers|n_layer|num_layers|encoder_layers|decoder_layers"
                     r"|num_encoder_layers|num_decoder_layers)$")
 HEADS = re.compile(r"(^|_)(num_attention_heads|num_key_value_heads|num_heads|n_heads|n_head|attention_heads"
