@@ -1,6 +1,5 @@
 """Parameter counts users check against papers and model cards; memory; the module tree."""
 
-
 import pytest
 
 from composer import Spec, summarize
