@@ -77,6 +77,13 @@ def _layer_counts(config, given: dict[str, Any]) -> dict[str, int] | None:
     return counts
 
 
+def _rest(config, counts: dict[str, int]) -> dict[str, Any]:
+    """The config's attributes but its layer counts and the per-layer lists they size."""
+    sizes = set(counts.values()) | {getattr(config, name) for name in counts}
+    return {k: v for k, v in vars(config).items() if k not in counts and not k.startswith("_")
+            and not (isinstance(v, (list, tuple)) and len(v) in sizes)}
+
+
 def _reduced_size(config, counts: dict[str, int]) -> int:
     """Layers enough to show any pattern an integer of the config that may mark a layer index sets
     up (composer.repeats' _INDEX_NAME, or read with a layer index): past its largest value below a
@@ -189,6 +196,9 @@ def measure(spec: Spec) -> Measured | None:
     small = {**spec.config, **{name: k for name in counts}}
     try:
         summary, weights, model = _build(spec.replace(config=small))
+        if _rest(model.config, counts) != _rest(config, counts) or any(
+                getattr(model.config, name) != k for name in counts):  # a count derived from another one
+            return None
         blocks: dict[tuple[str, ...], tuple[dict[str, Any], int]] = {}
         growth: dict[str, list[tuple[str, ...]]] = {}
         for name in counts:
