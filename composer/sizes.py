@@ -119,13 +119,14 @@ def available_memory() -> int:
 
 def check_fits(spec, available: int | None = None) -> None:
     """Refuse a CPU build (save, forward summary) whose weights would not fit in memory, before it
-    starts: MEMORY_MARGIN times the meta model's bytes (its repeated blocks counted once, multiplied) plus MEMORY_RESERVE against ``available``
-    (default: this machine's MemAvailable)."""
+    starts: MEMORY_MARGIN times the meta model's bytes (its repeated blocks counted once, multiplied,
+    composer.repeats) plus MEMORY_RESERVE against ``available`` (default: this machine's MemAvailable)."""
     from composer.api import ready
     from composer.repeats import measured
     from composer.summary import human
 
-    weights = measured(ready(spec)).weight_bytes
+    spec = ready(spec)
+    weights = measured(spec).weight_bytes
     need = int(weights * limits.MEMORY_MARGIN) + limits.MEMORY_RESERVE
     free = available_memory() if available is None else available
     if need > free:
