@@ -125,7 +125,7 @@ def run(steps: list[Step], names: dict[str, Any] | None = None) -> dict[str, Any
 def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
     from composer.validation import field_in_message
 
-    text = one_line(err)
+    text = one_line(translate.cause(err))
     if isinstance(err, ImportError):  # transformers' requires_backends: an optional package is missing
         return SpecError("architecture", text)
     if not spec.config and not spec.backbone and spec.pretrained is None:
@@ -139,7 +139,7 @@ def _field_error(err: Exception, spec: Spec, prefix: str) -> SpecError:
     fields = {f.name: f for f in config_fields(spec.model_type)}
     names = list(dict.fromkeys([*spec.config, *fields]))
     named = translate.strict_field(err)
-    where = f"{prefix}.{named}" if named in fields else field_in_message(one_line(translate.cause(err)), names, prefix)
+    where = f"{prefix}.{named}" if named in fields else field_in_message(text, names, prefix)
     name = where.removeprefix(f"{prefix}.")
     default = fields[name].default if name in fields else None
     return SpecError(where, translate.explained(err, name, spec.config.get(name, default), default))
