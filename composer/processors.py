@@ -450,8 +450,8 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")
     _check_option_types(cls, options, key)
     if key == "image_processor":
-        sizes.check_image_options(options, key)
         domains.check_image_option_values(cls, options, key)
+        sizes.check_image_options(options, key)
     else:
         sizes.check_audio_options(options, key)
     _check_part_values(cls, options, key)
