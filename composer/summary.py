@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from composer import repeats
-from composer.counting import BYTES_PER_PARAM, summarize_model  # noqa: F401  (the summary's public names)
 from composer.errors import SpecError
 from composer.spec import Spec
 
