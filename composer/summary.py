@@ -8,6 +8,7 @@ from composer import repeats
 from composer.errors import SpecError
 from composer.spec import Spec
 
+
 def summarize(spec: Spec | dict) -> dict[str, Any]:
     """Summary of a design, built on the meta device with its repeated blocks counted once and
     multiplied (composer.repeats: a 70B design answers at once)."""
