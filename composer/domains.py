@@ -3,8 +3,8 @@
 transformers' own validators come first (5.x configs attach ``positive_int_field``, ``interval(...)``,
 ``probability`` and ``activation_fn_key`` to some fields; their bounds are read, not copied). The rest
 comes from what an attribute's name says it is, and only where its default agrees: a size or count
-that cannot be 0 (vocab_size, hidden sizes, layer and head counts), a probability (dropouts, *_prob),
-an epsilon (never negative), an activation looked up in transformers' ACT2FN. Counts that may be 0
+that cannot be 0 (vocab_size, hidden sizes, layer and head counts), a probability (dropouts, *_prob) or a fraction
+(partial_rotary_factor), an epsilon or an init std (never negative), an activation looked up in transformers' ACT2FN. Counts that may be 0
 (num_shared_experts, first_k_dense_replace, num_nextn_predict_layers, ...) and ids are left alone: a
 wrong refusal of a real config is worse than a missing domain.
 """
@@ -29,13 +29,15 @@ LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
 SIZE = re.compile(
     r"(^|_)(vocab_size|hidden_size|intermediate_size|ffn_dim|embed_dim|embedding_dim|embedding_size"
     r"|dim_feedforward|d_model|n_embd|d_ff|d_kv|d_inner|n_inner|n_positions|max_position_embeddings"
-    r"|num_channels|patch_size|head_dim|hidden_dim|mlp_dim|dim_ff|ffn_hidden_size)$|^dim$")
+    r"|num_channels|patch_size|head_dim|hidden_dim|mlp_dim|dim_ff|ffn_hidden_size|codebook_size)$|^dim$")
 LAYERS = re.compile(r"(^|_)(num_hidden_layers|n_layers|n_layer|num_layers|encoder_layers|decoder_layers"
                     r"|num_encoder_layers|num_decoder_layers)$")
 HEADS = re.compile(r"(^|_)(num_attention_heads|num_key_value_heads|num_heads|n_heads|n_head|attention_heads"
                    r"|num_kv_heads)$")
 PROBABILITY = re.compile(r"(dropout|drop_rate|drop_path|droppath|layerdrop|layer_drop|pdrop|_prob)(_rate|_prob)?$")
 EPSILON = re.compile(r"(^|_)(eps|epsilon)$")
+INIT_STD = re.compile(r"^(initializer_range|initializer_factor|init_std)$")  # the std of the weights' init
+FRACTION = re.compile(r"^(partial_rotary_factor|rotary_pct)$")  # the share of each head that rotary rotates
 ACTIVATION = re.compile(r"(^|_)(act|activation|activation_function|act_fn|hidden_activation)$")
 
 
@@ -91,10 +93,11 @@ def domain(name: str, kinds: tuple[str, ...], default: Any, validators: list) ->
     if scalar and "float" not in kinds and (default is None or (_is_int(default) and default >= 1)):
         if SIZE.search(name) or LAYERS.search(name) or HEADS.search(name):
             return Domain(1)
-    if scalar and (default is None or (_is_number(default) and 0 <= default <= 1)) and PROBABILITY.search(name):
+    if scalar and (default is None or (_is_number(default) and 0 <= default <= 1)) and (
+            PROBABILITY.search(name) or FRACTION.search(name)):
         return Domain(0.0, 1.0)
-    if scalar and "float" in kinds and (default is None or (_is_number(default) and default >= 0)) \
-            and EPSILON.search(name):
+    if scalar and "float" in kinds and (default is None or (_is_number(default) and default >= 0)) and (
+            EPSILON.search(name) or INIT_STD.search(name)):
         return Domain(0.0)
     if kinds == ("str",) and ACTIVATION.search(name) and default in activations():
         return Domain(choices=activations())

@@ -49,6 +49,8 @@ def explained(err: Exception, name: str, value: Any, default: Any) -> str:
         return f"{given} does not split into whole convolution groups (torch: {text}){builds}"
     if re.search(r"index -?\d+ is out of bounds|cannot reshape tensor of 0 elements|non-positive", text):
         return f"{given} makes an empty layer (torch: {text}){builds}"
+    if "inconsistent with step sign" in text:  # torch.arange of a negative length
+        return f"{given} makes a range of negative length{builds}"
     if isinstance(err, (ValueError, KeyError)):  # transformers' own checks, written for a reader
         return text
     return f"{given} does not build ({type(err).__name__}: {text}){builds}"

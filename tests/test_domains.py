@@ -95,6 +95,15 @@ def test_values_real_configs_use_are_not_refused(model_type, config):
     validate(Spec(model_type=model_type, config=config), deep=False)
 
 
+@pytest.mark.parametrize("model_type,config,expected", [
+    ("phi", {"partial_rotary_factor": -1.0}, "expected a number from 0 to 1, got -1.0"),  # main: a torch.arange error
+    ("convbert", {"initializer_range": -1.0}, "expected a number >= 0, got -1.0"),  # main: "normal expects std >= 0.0"
+    ("encodec", {"codebook_size": 0}, "expected an integer >= 1, got 0"),  # main: "math domain error"
+])
+def test_fractions_init_stds_and_codebooks_have_their_domain(model_type, config, expected):
+    assert str(error_of({"model_type": model_type, "config": config})) == f"config.{next(iter(config))}: {expected}"
+
+
 def test_a_non_finite_float_is_refused():
     with pytest.raises(SpecError, match=r"config.layer_norm_eps: expected a number >= 0, got -1.0"):
         validate(Spec(model_type="bert", config={"layer_norm_eps": -1.0}), deep=False)
@@ -115,6 +124,8 @@ def test_a_non_finite_float_is_refused():
     ("wav2vec2", {"num_conv_pos_embedding_groups": 0},  # main: "groups must be a positive integer"
      "config.num_conv_pos_embedding_groups: num_conv_pos_embedding_groups 0 does not split into whole convolution "
      "groups (torch: groups must be a positive integer); the default 16 builds"),
+    ("swinv2", {"window_size": 0},  # main: "upper bound and lower bound inconsistent with step sign"
+     "config.window_size: window_size 0 makes a range of negative length; the default 7 builds"),
     ("llama", {"hidden_size": 100},  # main: "Class validation error for validator 'validate_architecture': ..."
      "config.hidden_size: The hidden size (100) is not a multiple of the number of attention heads (32)."),
 ])
