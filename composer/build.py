@@ -12,7 +12,8 @@ from composer.errors import SpecError
 from composer.plan import Expr, Ref, Step
 from composer.sections import config as config_section
 from composer.sections import tokenizer as tokenizer_section
-from composer.sizes import check_memory, module_budget, weight_bytes
+from composer.counting import weight_bytes
+from composer.sizes import check_memory, module_budget
 from composer.spec import Spec, as_spec
 
 def plan(spec: Spec) -> list[Step]:

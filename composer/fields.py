@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import functools
 import math
 import re
@@ -17,7 +18,9 @@ import typing
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from composer import limits
 from composer.catalog import HEAD_FIELDS, config_class
+from composer.domains import activations, domain
 from composer.errors import SpecError, shown
 from composer.sizes import check_config_value
 
@@ -47,6 +50,8 @@ class Field:
     group: str = "other"
     sub_config: str | None = None  # for type "config": the sub-config's class or "AutoConfig"
     common: bool = False  # inherited from PreTrainedConfig rather than the model's own
+    minimum: float | None = None  # inclusive bounds of a number (composer.domains), None when unbounded
+    maximum: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Strict JSON (the Jupyter protocol and browsers refuse a bare Infinity): a non-finite
@@ -162,6 +167,12 @@ def _hints(cls) -> dict[str, Any]:
     return hints
 
 
+def _validators(f: dataclasses.Field) -> list:
+    """transformers' own validators of a field (huggingface_hub strict dataclasses keep them there)."""
+    found = f.metadata.get("validator")
+    return found if isinstance(found, list) else [found] if found else []
+
+
 @functools.cache
 def class_fields(cls) -> tuple[Field, ...]:
     """The form of any PreTrainedConfig subclass."""
@@ -193,6 +204,8 @@ def class_fields(cls) -> tuple[Field, ...]:
         else:
             default = None
         nullable = nullable or default is None
+        known = domain(f.name, kinds, default, _validators(f))
+        choices = choices or known.choices
         out.append(
             Field(
                 name=f.name,
@@ -201,6 +214,8 @@ def class_fields(cls) -> tuple[Field, ...]:
                 nullable=nullable,
                 kinds=kinds,
                 choices=tuple(choices) if choices else None,
+                minimum=known.minimum,
+                maximum=known.maximum,
                 help=helps.get(f.name, ""),
                 aliases=tuple(sorted(aliases.get(f.name, ()))),
                 group="head" if f.name in HEAD_FIELDS else ("other" if f.name in common else _group(f.name)),
@@ -374,8 +389,10 @@ def consumed_fields(cls) -> tuple[Field, ...]:
         else:
             kinds = _kinds_from_doc(docs.get(name, ""))
             kinds = (literal[name],) if kinds == ("any",) and name in literal else kinds
-        out.append(Field(name, _primary(kinds), None, nullable=True, kinds=kinds, help=helps.get(name, ""),
-                         group=_group(name)))
+        known = domain(name, kinds, None, [])
+        out.append(Field(name, "choice" if known.choices else _primary(kinds), None, nullable=True, kinds=kinds,
+                         choices=known.choices, help=helps.get(name, ""), group=_group(name),
+                         minimum=known.minimum, maximum=known.maximum))
     return tuple(out)
 
 
@@ -413,9 +430,32 @@ def check_value(f: Field, value: Any, where: str) -> None:
         raise SpecError(where, f"expected {f.type}, got null")
     if f.type == "choice":
         if value not in f.choices:
-            raise SpecError(where, f"expected one of {', '.join(map(repr, f.choices))}; got {shown(value)}")
+            raise SpecError(where, _not_a_choice(f.choices, value))
         return
     if not any(_KIND_CHECKS[k](value) for k in f.kinds or (f.type,)):
         wanted = " or ".join(f.kinds or (f.type,))
         raise SpecError(where, f"expected {wanted}, got {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value) and _finite(f.default) == f.default:
+        raise SpecError(where, f"expected a finite number, got {shown(value)}")
+    if _KIND_CHECKS["float"](value) and not (
+            (f.minimum is None or value >= f.minimum) and (f.maximum is None or value <= f.maximum)):
+        raise SpecError(where, f"expected {allowed_range(f)}, got {shown(value)}")
     check_config_value(f.name, value, where)
+
+
+def allowed_range(f: Field) -> str:
+    """``an integer >= 1``, ``a number from 0 to 1``: what a bounded field takes, in words."""
+    what = "an integer" if f.type == "int" else "a number"
+    if f.minimum is not None and f.maximum is not None:
+        return f"{what} from {f.minimum:g} to {f.maximum:g}"
+    return f"{what} >= {f.minimum:g}" if f.minimum is not None else f"{what} <= {f.maximum:g}"
+
+
+def _not_a_choice(choices: tuple[Any, ...], value: Any) -> str:
+    """Every choice when they are few; else the closest ones and where the whole list is."""
+    if len(choices) <= limits.MAX_LISTED_CHOICES:
+        return f"expected one of {', '.join(map(repr, choices))}; got {shown(value)}"
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    what = "transformers' activations" if choices == activations() else "allowed values"
+    return f"{shown(value)} is not one of the {len(choices)} {what}{hint}; see `python -m composer fields`"

@@ -10,6 +10,7 @@ MAX_DEPTH = 32  # nesting of objects and lists in a Spec
 MAX_STRING_CHARS = 1_000_000  # one string value
 MAX_INT = 2**53  # |integer|: what JavaScript (the page) holds exactly
 MAX_SHOWN_CHARS = 80  # how much of a bad value an error message repeats
+MAX_LISTED_CHOICES = 12  # a refused choice lists every allowed value up to this many, else the closest three
 MAX_QUOTED_CHARS = 500  # how much of a transformers error message one error line quotes (it may echo a value)
 
 # ----- paths and hub ids ------------------------------------------------------------------------
@@ -23,6 +24,8 @@ MAX_VOCAB = 2**26  # any vocabulary size (67,108,864): 3x the largest default, l
 MAX_CONFIG_INT = 2**31 - 1  # any other integer of a config: the largest index a torch int32 kernel takes
 MAX_EXPERTS = 65_536  # experts of a mixture-of-experts layer: 4x the most any default has (doge: 16,384)
 MAX_MODULES = 50_000  # modules one design builds, for counts no name says (albert groups, mimi quantizers) and products (BERT at MAX_LAYERS: 18,012)
+MAX_CACHED_SUMMARIES = 32  # designs whose summary (and weights' bytes) is kept, for undo and re-renders
+MAX_CACHED_VARIANTS = 16  # few-layer builds kept by composer.repeats: an edit of a layer count reuses them
 MEMORY_MARGIN = 1.5  # a CPU build needs its weights' bytes this many times (init temporaries, contiguous copies)
 MEMORY_RESERVE = 2**30  # ... plus this much for Python, torch and the page cache, against MemAvailable
 

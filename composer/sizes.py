@@ -14,13 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from composer import limits
-from composer.errors import SpecError
+from composer.domains import LAYER_COUNT
+from composer.errors import SpecError, shown
 
-# Config attributes that count repeated blocks (num_hidden_layers, n_layer, encoder_layers, depths,
-# num_blocks, num_stages, ...), matched on the names of every config class's fields, so a new model's
-# counts are bounded too. Layer indices (feature_layer, mlp_only_layers) match as well, harmlessly:
-# an index past MAX_LAYERS cannot point at a layer.
-LAYER_COUNT = re.compile(r"(layers?|depths?|blocks?|stages?)$")
 # Other counts of repeated modules, found by building every model type with each integer field at
 # 10**6 (VITS' num_flows, ALBERT's groups, Mimi's quantizers, DAC's codebooks, MobileBERT's networks,
 # Canine's hash functions, Gemma3n's altup inputs, RF-DETR's groups, ...); also bounded by MAX_LAYERS.
@@ -104,12 +100,6 @@ _LOCK = threading.Lock()
 
 
 # ----- memory of a CPU build -------------------------------------------------------------------
-
-
-def weight_bytes(model) -> int:
-    """Bytes of a (meta) model's parameters and buffers, each tied tensor once."""
-    tensors = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return sum(t.numel() * t.element_size() for t in tensors.values())
 
 
 def available_memory() -> int:
@@ -215,12 +205,26 @@ def check_image_sizes(processor, height: int, width: int, where: str, image: str
                             + over(h * w, "pixels", limits.MAX_RESIZED_PIXELS, "MAX_RESIZED_PIXELS"))
 
 
+def _size_entries(value: Any) -> list[Any]:
+    """The numbers of a size option (an int, a list of them, or a dict such as {"height": 224, ...})."""
+    if isinstance(value, dict):
+        return [v for v in value.values() if v is not None]
+    return list(value) if isinstance(value, list) else [value]
+
+
 def check_image_options(options: dict[str, Any], where: str) -> None:
-    """Options that count pixels (min_pixels, max_pixels, ...) are bounded like a resize's output."""
+    """Options that count pixels (min_pixels, max_pixels, ...) are bounded like a resize's output, and
+    every size (size, crop_size, pad_size, patch_size, ...) is a whole number of pixels >= 1: transformers
+    answers a 0x0 size with a dump of its SizeDict, a negative one only on the first image."""
     for name, value in options.items():
+        spot = f"{where}.options.{name}"
         if name.endswith("pixels") and isinstance(value, int) and value > limits.MAX_RESIZED_PIXELS:
-            raise SpecError(f"{where}.options.{name}",
-                            over(value, "pixels", limits.MAX_RESIZED_PIXELS, "MAX_RESIZED_PIXELS"))
+            raise SpecError(spot, over(value, "pixels", limits.MAX_RESIZED_PIXELS, "MAX_RESIZED_PIXELS"))
+        if name == "size" or name.endswith("_size"):
+            for entry in _size_entries(value):
+                if isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
+                    raise SpecError(spot, f"every size is a whole number of pixels >= 1 (an int, or a dict such "
+                                    f'as {{"height": 224, "width": 224}}); got {shown(value)}')
 
 
 # ----- feature extractors ----------------------------------------------------------------------

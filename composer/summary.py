@@ -2,66 +2,20 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
-from composer.build import build_meta_model, build_model
+from composer import repeats
+from composer.build import build_model
 from composer.errors import SpecError
 from composer.sizes import human
 from composer.spec import Spec
 from composer.validation import ready
 
-BYTES_PER_PARAM = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-
-
-def summarize_model(model) -> dict[str, Any]:
-    """The summary of a built model (any device), from one walk of its module tree: on a 70B design
-    each extra pass (``parameters()``, ``modules()``) costs as much as the rest of the summary."""
-    import torch
-
-    unique: dict[int, Any] = {}  # every parameter once: tied tensors (one object, two names) count once
-    embedding_ids: set[int] = set()
-
-    def walk(name: str, module) -> tuple[dict[str, Any], dict[int, int]]:
-        own = {id(p): p for p in module._parameters.values() if p is not None}
-        unique.update(own)
-        if isinstance(module, torch.nn.Embedding):
-            embedding_ids.update(own)
-        sizes = {key: p.numel() for key, p in own.items()}
-        children = []
-        for child_name, child in module.named_children():
-            node, child_sizes = walk(child_name, child)
-            children.append(node)
-            sizes.update(child_sizes)
-        return {"name": name, "class": type(module).__name__, "params": sum(sizes.values()),
-                "children": children}, sizes
-
-    tree, sizes = walk(type(model).__name__, model)
-    total = tree["params"]
-    return {
-        "architecture": type(model).__name__,
-        "total": total,
-        "trainable": sum(sizes[key] for key, p in unique.items() if p.requires_grad),
-        "embeddings": sum(sizes[key] for key in embedding_ids),
-        "memory": {dtype: total * size for dtype, size in BYTES_PER_PARAM.items()},
-        "tree": tree,
-    }
-
-
-_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
-
 
 def summarize(spec: Spec | dict) -> dict[str, Any]:
-    """Summary of a design, built on the meta device (a 70B design answers at once); cached by design."""
-
-    spec = ready(spec)
-    key = spec.key()
-    if key not in _CACHE:
-        _CACHE[key] = summarize_model(build_meta_model(spec))
-        while len(_CACHE) > 32:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
-    return _CACHE[key]
+    """Summary of a design, built on the meta device with its repeated blocks counted once and
+    multiplied (composer.repeats: a 70B design answers at once)."""
+    return repeats.measured(ready(spec)).summary
 
 
 def layer_rows(tree: dict[str, Any], depth: int = 2) -> list[tuple[str, str, int]]:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from composer import catalog, sections
-from composer.build import build_meta_model
+from composer.repeats import measured
 from composer.sections import config as config_section
 from composer.spec import Spec, as_spec
 
@@ -28,7 +28,7 @@ def validate(spec: Spec | dict, deep: bool = True) -> Spec:
         normal.update(sections.check(section, spec))
     normal = Spec(**normal)
     if deep:
-        config_section.check_built(build_meta_model(normal).config)
+        config_section.check_built(measured(normal).config)
     return normal
 
 

@@ -31,7 +31,9 @@ def test_heads_of_distilbert(cli):
 def test_fields_json(cli):
     fields = {f["name"]: f for f in json.loads(cli("fields", "distilbert", "--json").stdout)}
     assert fields["dim"]["aliases"] == ["hidden_size"] and fields["dim"]["default"] == 768
-    assert fields["activation"]["type"] == "str" and "activation" in fields["activation"]["help"]
+    assert fields["activation"]["type"] == "choice" and "activation" in fields["activation"]["help"]
+    assert "relu" in fields["activation"]["choices"]  # transformers' ACT2FN names, a closed set
+    assert (fields["n_layers"]["minimum"], fields["dropout"]["maximum"]) == (1, 1.0)
 
 
 def test_summary_text_and_json(cli_here):

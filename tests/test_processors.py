@@ -209,7 +209,7 @@ def test_merges_that_do_not_fit_the_vocabulary_fail_at_build_naming_the_file(voc
 BAD_PARTS = [
     ("image_processor", "ViTImageProcessor", {"foo": 1}, "image_processor.options.foo",
      "ViTImageProcessor has no option 'foo'"),
-    ("image_processor", "ViTImageProcessor", {"size": "big"}, "image_processor.options.size", "size dict"),
+    ("image_processor", "ViTImageProcessor", {"size": "big"}, "image_processor.options.size", "dict[str, int]"),
     ("image_processor", "ViTImageProcessor", {"image_mean": "grey"}, "image_processor.options.image_mean", ""),
     ("image_processor", "ViTImageProcessor", {"resample": "PIL.Image.FOO"}, "image_processor.options.resample",
      "unknown resampling filter 'PIL.Image.FOO'; allowed: NEAREST (0)"),

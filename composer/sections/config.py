@@ -8,7 +8,7 @@ import difflib
 import re
 from typing import Any
 
-from composer import catalog, hub
+from composer import catalog, hub, translate
 from composer.errors import SpecError, one_line, shown
 from composer.fields import check_value, class_fields, config_fields
 from composer.plan import Ref, Step
@@ -78,7 +78,7 @@ def field_in_message(message: str, names: list[str], prefix: str = "config") -> 
 
 def failed(spec: Spec, target: str, err: Exception) -> SpecError:
     """transformers' own validation of a config or model, re-raised naming the field."""
-    text = one_line(err)
+    text = one_line(translate.cause(err))
     if isinstance(err, ImportError):  # transformers' requires_backends: an optional package is missing
         return SpecError("architecture", text)
     if not spec.config and not spec.backbone and spec.pretrained is None:
@@ -89,8 +89,13 @@ def failed(spec: Spec, target: str, err: Exception) -> SpecError:
         given = [name for name, value in spec.config.items() if isinstance(value, str) and value == err.args[0]]
         if given:
             return SpecError(f"config.{given[0]}", f"{shown(err.args[0])} is not a value transformers knows here")
-    names = list(dict.fromkeys([*spec.config, *(f.name for f in config_fields(spec.model_type))]))
-    return SpecError(field_in_message(text, names, "config"), text)
+    fields = {f.name: f for f in config_fields(spec.model_type)}
+    names = list(dict.fromkeys([*spec.config, *fields]))
+    named = translate.strict_field(err)
+    where = f"config.{named}" if named in fields else field_in_message(text, names, "config")
+    name = where.removeprefix("config.")
+    default = fields[name].default if name in fields else None
+    return SpecError(where, translate.explained(err, name, spec.config.get(name, default), default))
 
 
 def check_built(config) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from composer import sizes
+from composer import domains, sizes
 from composer.classes import bases, init_defaults, transformers_class
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.plan import Step
@@ -118,6 +118,7 @@ def validate_part(spec: Spec, key: str) -> dict[str, Any] | None:
         options["resample"] = _resample(options["resample"], f"{key}.options.resample")
     check_option_types(cls, options, key)
     if key == "image_processor":
+        domains.check_image_option_values(cls, options, key)
         sizes.check_image_options(options, key)
     else:
         sizes.check_audio_options(options, key)
