@@ -2,7 +2,6 @@
 // fields the chosen head reads: num_labels and its labels (id2label), problem_type.
 
 const DEBOUNCE_MS = 400;
-const HEAD_KEYS = /^config\.(num_labels|id2label|label2id|problem_type)$/;
 
 /** id2label as the form shows it: one label per line, in id order. */
 function labelsText(id2label) {
@@ -11,7 +10,8 @@ function labelsText(id2label) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const send = (msg) => model.send(msg);
     const select = h("select", { id: `${uid}-arch` });
@@ -70,8 +70,8 @@ export default {
         clearTimeout(timer);
         const text = input.value.trim();
         const value = /^[-+]?\d+(\.\d*)?$/.test(text) ? Number(text) : text;
-        if (value === model.get("draft").config?.num_labels) return;
-        const id2label = model.get("draft").config?.id2label;
+        if (value === design.get("draft").config?.num_labels) return;
+        const id2label = design.get("draft").config?.id2label;
         // Labels of another count no longer fit: they go, and transformers names them LABEL_0, …
         const stale = id2label && Object.keys(id2label).length !== value;
         send({ edit: { "config.num_labels": value }, ...(stale ? { reset: ["config.id2label"] } : {}) });
@@ -89,8 +89,8 @@ export default {
     }
 
     function update() {
-      const draft = model.get("draft");
-      const errors = model.get("errors");
+      const draft = design.get("draft");
+      const errors = model.get("view_errors"); // only those this picker lists (Python routes them)
       const heads = model.get("heads");
       const chosen = draft.architecture ?? base()?.name;
       select.value = chosen ?? "";
@@ -110,9 +110,8 @@ export default {
         if (message) row.append(alert(message));
       }
       const shown = new Set(["architecture", ...Object.keys(controls).map((n) => `config.${n}`)]);
-      const scope = model.get("error_scope");
       general.replaceChildren(...Object.entries(errors)
-        .filter(([key]) => !shown.has(key) && (scope === "all" || HEAD_KEYS.test(key)))
+        .filter(([key]) => !shown.has(key))
         .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));
     }
 
@@ -122,8 +121,8 @@ export default {
     });
     model.on("change:heads", () => { buildHeads(); update(); });
     model.on("change:head_fields", () => { buildFields(); update(); });
-    model.on("change:draft", update);
-    model.on("change:errors", update);
+    design.on("change:draft", update);
+    model.on("change:view_errors", update);
     buildHeads();
     buildFields();
     update();

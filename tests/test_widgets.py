@@ -112,11 +112,11 @@ def test_every_view_loads_its_module_and_the_themed_stylesheet():
 
 def test_preprocessing_panels_are_built_on_first_open_and_edit_the_design(tmp_path):
     composer = Composer(spec=TINY)
-    assert [panel.children for panel in composer.preprocessing.children] == [()] * 4  # nothing built yet
+    assert [body.children for body in composer.bodies.values()] == [()] * 4  # nothing built yet
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]))
     tokens = composer.preview("tokenizer")
-    assert composer.preprocessing.selected_index == 0 and tokens.error_scope == "own"
+    assert composer.toggles["tokenizer"].expanded and tokens.error_scope == "own"
     tokens.load("vocab_file", str(vocab))
     tokens.text = "hello world"
     assert [t["token"] for t in tokens.refresh()["tokens"]] == ["[CLS]", "hello", "world", "[SEP]"]

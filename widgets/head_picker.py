@@ -10,7 +10,7 @@ import traitlets
 
 from composer.catalog import heads
 from composer.fields import config_fields
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, field_words, in_section, view_module
 from widgets._design import RESET, Design
 
 # By transformers' task names (its AutoModelFor… mappings): heads that predict classes need labels;
@@ -34,6 +34,9 @@ class HeadPicker(DesignWidget):
     # Heads
     heads = traitlets.List(traitlets.Dict()).tag(sync=True)  # {name, task}; the base model first
     head_fields = traitlets.List(traitlets.Dict()).tag(sync=True)  # fields of the chosen head
+
+    def owns(self, path: str) -> bool:
+        return in_section(path, "architecture") or (in_section(path, "config") and field_words(path) in HEAD_FIELDS)
 
     def _state(self, design: Design) -> dict[str, Any]:
         options = heads(design.model_type)
