@@ -1,6 +1,5 @@
 """Parameter counts users check against papers and model cards; memory; the module tree."""
 
-import time
 
 import pytest
 
@@ -36,9 +35,9 @@ def test_embedding_parameters():
 
 
 def test_70b_llama_answers_at_once_on_meta():
-    start = time.perf_counter()
+    # A real 70B build would need 280 GB: that this returns at all shows it is built on meta (timed in
+    # benchmarks/summary_latency.py).
     s = summarize(Spec(model_type="llama", architecture="LlamaForCausalLM", config=LLAMA_70B))
-    assert time.perf_counter() - start < 10  # a real 70B build would need 280 GB
     assert s["total"] == 70_553_706_496
     assert s["memory"]["bf16"] == 2 * 70_553_706_496
 

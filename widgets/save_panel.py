@@ -35,6 +35,12 @@ class SavePanel(DesignWidget):
     report = traitlets.Dict().tag(sync=True)  # the last verify: architecture, parameters, files, …
 
     _saved: tuple[Path, int] | None = None  # the folder last saved here and its parameter count
+    _thread: threading.Thread | None = None  # the work a button started
+
+    def wait(self) -> None:
+        """Wait until the Save or Verify a button started has finished (scripts, tests)."""
+        if self._thread is not None:
+            self._thread.join()
 
     def save(self) -> Path:
         """Write the folder (atomically: an interrupted save leaves nothing half-written). A design with
@@ -92,7 +98,8 @@ class SavePanel(DesignWidget):
         else:
             job, args = self.verify, ()
         self.busy, self.progress = True, 0.0
-        threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True)
+        self._thread.start()
 
     def _run(self, job, *args) -> None:
         try:

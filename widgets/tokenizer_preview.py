@@ -100,6 +100,11 @@ class TokenizerPreview(PreviewView):
     def owns(self, path: str) -> bool:
         return in_section(path, "tokenizer")
 
+    @property
+    def tokenizer(self):
+        """The tokenizer the preview shows (None when the design has none, or it failed)."""
+        return self._tokenizer
+
     def compare_now(self) -> dict[str, Any]:
         """Run a scheduled comparison of the two backends now (from Python: before reading ``comparison``)."""
         self._compare.flush()
