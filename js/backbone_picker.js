@@ -74,7 +74,9 @@ export default {
       const errors = model.get("view_errors"); // only those this picker lists (Python routes them)
       select.value = chosen(backbone);
       const timm = backbone?.timm !== undefined;
-      rows.out_features.hidden = timm;
+      // A timm backbone takes stages by index; the row by name stays while it holds a value, so that
+      // what was typed for another backbone (and its error) can be seen and cleared.
+      rows.out_features.hidden = timm && backbone?.out_features === undefined && !errors["backbone.out_features"];
       const stages = model.get("stages");
       stagesHint.textContent = stages.length ? `stages: ${stages.join(", ")}` : "";
       outFeatures.placeholder = stages.length ? `e.g. ${stages.slice(-2).join(", ")}` : "";

@@ -168,7 +168,7 @@ class DesignWidget(DesignAPI, anywidget.AnyWidget):
     _css = JS / "composer.css"
 
     # Design: a reference to the one model of the design (draft, pending, notice)
-    design = traitlets.Instance(DesignState).tag(sync=True, **ipywidgets.widget_serialization)
+    design = anywidget.WidgetTrait().tag(sync=True)  # a DesignState, sent as "anywidget:<model id>"
 
     # Errors: which ones this view lists. "all": every error of the design, at its control or on top
     # (a view used alone); "own": only those about this part; "rest": those about no part (a Composer
