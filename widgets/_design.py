@@ -90,7 +90,17 @@ class Built:
     spec: Spec
     summary: dict[str, Any]
     code: str
-    notes: tuple[str, ...]
+    warned: tuple[tuple[type[Warning], str], ...]  # (category, message), in the order raised
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(message for _, message in self.warned)
+
+    def warn_again(self) -> None:
+        """Raise the validation's warnings to the caller (a design made or replaced from Python), as
+        validating it directly would."""
+        for category, message in self.warned:
+            warnings.warn(message, category, stacklevel=4)
 
 
 @functools.lru_cache(maxsize=16)
@@ -105,7 +115,7 @@ def rebuilt(draft: str) -> Built:
         warnings.simplefilter("always")
         valid = ready(Spec.from_dict(json.loads(draft)))
         summary, code = summarize(valid), to_code(valid)
-    return Built(valid, summary, code, tuple(dict.fromkeys(str(w.message) for w in caught)))
+    return Built(valid, summary, code, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught)))
 
 
 @functools.cache
@@ -176,7 +186,9 @@ class Design:
         self._future = None
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
-        self._accept(rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict())))
+        built = rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict()))
+        self._accept(built)
+        built.warn_again()
         freeze_heap()
 
     # ----- reading -------------------------------------------------------------------------------
@@ -218,6 +230,7 @@ class Design:
         self._rebuild.cancel()
         self._work = None
         self._accept(built)
+        built.warn_again()
         self._notify()
 
     def edit(self, path: str, value: Any) -> None:
