@@ -4,8 +4,8 @@ methods on the widget, traits synced underneath)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 import weakref
+from pathlib import Path
 from typing import Any
 
 import anywidget
