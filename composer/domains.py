@@ -130,7 +130,7 @@ def check_image_option_values(cls, options: dict[str, Any], where: str) -> None:
     hints = typing.get_type_hints(schema, include_extras=False) if schema is not None else {}
     for name, value in options.items():
         spot = f"{where}.options.{name}"
-        if name in hints and name != "resample":  # resample is read from its name by composer.processors
+        if name in hints and name != "resample":  # resample is read from its name by composer.sections.parts
             try:  # JSON writes 1.0 as 1: an int stands for a float, as the processor's __init__ takes it
                 validate_typed_dict(schema, {name: _as_floats(value)})
             except (StrictDataclassError, TypeError, ValueError):

@@ -12,7 +12,8 @@ function parseList(text, ints) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const send = (msg) => model.send(msg);
     const search = h("input", { type: "search", "aria-label": "search backbones", placeholder: "Search backbones…" });
@@ -68,12 +69,14 @@ export default {
       const takes = model.get("takes_backbone");
       none.hidden = takes;
       body.hidden = !takes;
-      none.textContent = `${model.get("draft").model_type} takes no backbone.`;
-      const backbone = model.get("draft").backbone;
-      const errors = model.get("errors");
+      none.textContent = `${design.get("draft").model_type} takes no backbone.`;
+      const backbone = design.get("draft").backbone;
+      const errors = model.get("view_errors"); // only those this picker lists (Python routes them)
       select.value = chosen(backbone);
       const timm = backbone?.timm !== undefined;
-      rows.out_features.hidden = timm;
+      // A timm backbone takes stages by index; the row by name stays while it holds a value, so that
+      // what was typed for another backbone (and its error) can be seen and cleared.
+      rows.out_features.hidden = timm && backbone?.out_features === undefined && !errors["backbone.out_features"];
       const stages = model.get("stages");
       stagesHint.textContent = stages.length ? `stages: ${stages.join(", ")}` : "";
       outFeatures.placeholder = stages.length ? `e.g. ${stages.slice(-2).join(", ")}` : "";
@@ -95,40 +98,41 @@ export default {
         const path = key ? `backbone.${key}` : "backbone";
         const message = errors[path];
         input.setAttribute("aria-invalid", message ? "true" : "false");
-        if (!message) continue;
+        if (!message || input.closest("[hidden]")) continue; // a hidden row's error is listed below
         shown.add(path);
         if (input === select) selectError.append(alert(message));
         else input.parentElement.append(alert(message));
       }
-      const scope = model.get("error_scope");
-      const own = (key) => /^backbone(\.|$)/.test(key) && !key.startsWith("backbone.config");
       general.replaceChildren(...Object.entries(errors)
-        .filter(([key]) => !shown.has(key) && (scope === "all" || own(key)))
+        .filter(([key]) => !shown.has(key))
         .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));
     }
 
+    const timers = {};
     select.addEventListener("change", () => {
+      // Stages typed for the previous backbone are not sent to the new one.
+      Object.values(timers).forEach(clearTimeout);
       const value = select.value;
       const backbone = !value ? null : value.startsWith(TIMM) ? { timm: value.slice(TIMM.length) } : { model_type: value };
       send({ edit: { backbone } });
     });
     search.addEventListener("input", filter);
     for (const [input, key, ints] of [[outFeatures, "out_features", false], [outIndices, "out_indices", true]]) {
-      let timer = null;
       const commit = () => {
-        clearTimeout(timer);
+        clearTimeout(timers[key]);
         const value = parseList(input.value, ints);
         send(value ? { edit: { [`backbone.${key}`]: value } } : { reset: [`backbone.${key}`] });
       };
       input.addEventListener("change", commit);
       input.addEventListener("input", () => {
-        clearTimeout(timer);
-        timer = setTimeout(commit, DEBOUNCE_MS);
+        clearTimeout(timers[key]);
+        timers[key] = setTimeout(commit, DEBOUNCE_MS);
       });
     }
     pretrained.addEventListener("change", () => send({ edit: { "backbone.pretrained": pretrained.checked } }));
     for (const name of ["backbone_types", "timm_models", "default_backbone"]) model.on(`change:${name}`, build);
-    for (const name of ["draft", "errors", "stages", "takes_backbone"]) model.on(`change:${name}`, update);
+    for (const name of ["view_errors", "stages", "takes_backbone"]) model.on(`change:${name}`, update);
+    design.on("change:draft", update);
     build();
   },
 };

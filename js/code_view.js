@@ -60,7 +60,8 @@ async function copyText(text) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const copy = h("button", { type: "button" }, "Copy");
     const insert = h("button", { type: "button" }, "Insert as a new cell");
     const savePy = h("button", { type: "button" }, "Save as .py");
@@ -112,16 +113,16 @@ export default {
 
     function drawCode() {
       code.replaceChildren(...highlight(model.get("code")));
-      pyPath.placeholder = `${model.get("spec").model_type}_design.py`;
+      pyPath.placeholder = model.get("py_default");
     }
 
     function drawNotice() {
-      const invalid = Object.keys(model.get("errors")).length > 0;
-      notice.textContent = invalid ? "Code of the last valid design; the current edit has an error." : "";
+      notice.textContent = design.get("notice").replace(/^Showing the last valid design/, "Code of the last valid design");
     }
 
     model.on("change:code", drawCode);
-    model.on("change:errors", drawNotice);
+    model.on("change:py_default", drawCode);
+    design.on("change:notice", drawNotice);
     model.on("change:status", () => { const s = model.get("status"); if (s) say(s, s.startsWith("Not saved")); });
     model.on("change:py_path", () => { pyPath.value = model.get("py_path"); });
     pyPath.value = model.get("py_path");

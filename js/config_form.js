@@ -1,6 +1,6 @@
 // ConfigForm view: one control per config field, generated from the engine's field list.
 // Python owns the design; this view only sends edits ({edit: {path: value}} / {reset: [path]}) and
-// draws `draft` (what was typed) and `errors` (what is wrong, by field path).
+// draws the design's `draft` (what was typed) and its own `view_errors` (what is wrong, by field path).
 
 const GROUPS = ["sizes", "attention", "dropout", "embeddings", "other", "head"];
 const DEBOUNCE_MS = 400;
@@ -39,6 +39,10 @@ function formatValue(value) {
 
 function helpText(field) {
   const parts = [field.help || `${field.name} (${field.type})`];
+  if (field.minimum != null || field.maximum != null) {
+    parts.push(`Allowed: ${[field.minimum != null ? `≥ ${field.minimum}` : "", field.maximum != null ? `≤ ${field.maximum}` : ""]
+      .filter(Boolean).join(" and ")}.`);
+  }
   if (field.aliases?.length) parts.push(`Also called: ${field.aliases.join(", ")}.`);
   parts.push(`Default: ${formatValue(field.default) || "none"}.`);
   return parts.join("\n");
@@ -90,13 +94,20 @@ class FieldRow {
       return select;
     }
     const multiline = f.type === "dict" || (f.type === "config" && !f.fields);
+    const numeric = f.type === "int" || f.type === "float";
+    // A number with a value domain (the engine's minimum / maximum, inclusive) is a number input
+    // bounded by it; without one (or in an older engine) a text input, so any text reaches the engine.
+    const bounded = numeric && (f.minimum != null || f.maximum != null);
     const input = multiline
       ? h("textarea", { ...common, rows: 2, spellcheck: false })
-      : h("input", { ...common, type: "text", spellcheck: false,
-          inputMode: f.type === "int" || f.type === "float" ? "decimal" : undefined });
+      : bounded
+        ? h("input", { ...common, type: "number", min: f.minimum ?? undefined, max: f.maximum ?? undefined,
+            step: f.type === "int" ? "1" : "any" })
+        : h("input", { ...common, type: "text", spellcheck: false, inputMode: numeric ? "decimal" : undefined });
     let timer = null;
     const commitText = () => {
       clearTimeout(timer);
+      if (input.validity?.badInput) return; // half-typed ("-", "1e"): nothing to send yet
       this.commit(parseValue(f, input.value));
     };
     // A value commits on Enter or blur, and also after a short pause in typing. Enter is caught on
@@ -140,7 +151,8 @@ class FieldRow {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const send = (msg) => model.send(msg);
     const filter = h("input", { type: "search", class: "tc-filter", "aria-label": "filter fields",
@@ -156,7 +168,7 @@ export default {
     function build() {
       const hidden = new Set(model.get("hide_groups"));
       const fields = model.get("fields").filter((f) => !hidden.has(f.group));
-      const modelType = model.get("draft").model_type;
+      const modelType = design.get("draft").model_type;
       rows = [];
       subs = [];
       const sections = GROUPS.filter((g) => !hidden.has(g)).map((group) => {
@@ -166,7 +178,7 @@ export default {
       });
       const backbone = model.get("backbone_fields");
       if (backbone.length) {
-        const name = model.get("draft").backbone?.model_type;
+        const name = design.get("draft").backbone?.model_type;
         sections.push(section(`backbone (${name})`, backbone.map((f) => fieldEl(f, "backbone.config"))));
       }
       body.replaceChildren(...sections.filter(Boolean));
@@ -211,31 +223,23 @@ export default {
       }
     }
 
-    function owns(key) {
-      // In a Composer (scope "own") the head fields belong to the HeadPicker when hidden here.
-      const hidden = new Set(model.get("hide_groups"));
-      const headKey = model.get("head_keys").some((name) => key === `config.${name}`);
-      const mine = key === "config" || key.startsWith("config.") || key.startsWith("backbone.config");
-      return mine && !(hidden.has("head") && headKey);
-    }
-
     function update() {
-      const draft = model.get("draft");
-      const errors = model.get("errors");
+      const draft = design.get("draft");
+      const errors = model.get("view_errors"); // only those this form lists (Python routes them)
       for (const row of rows) row.update(draft, errors);
-      const shown = new Set(rows.flatMap((r) => (r.keys.some((k) => errors[k]) ? r.keys : [])));
-      const scope = model.get("error_scope");
-      const rest = Object.entries(errors).filter(([key]) => !shown.has(key) && (scope === "all" || owns(key)));
+      // An error at a row the filter hides is listed on top too, so that it is never out of sight.
+      const shown = new Set(rows.flatMap((r) => (!r.el.closest("[hidden]") && r.keys.some((k) => errors[k]) ? r.keys : [])));
+      const rest = Object.entries(errors).filter(([key]) => !shown.has(key));
       general.replaceChildren(...rest.map(([key, message]) =>
         h("div", { class: "tc-error", role: "alert" }, key ? `${key}: ${message}` : message)));
     }
 
-    filter.addEventListener("input", applyFilter);
+    filter.addEventListener("input", () => { applyFilter(); update(); });
     model.on("change:fields", build);
     model.on("change:backbone_fields", build);
     model.on("change:hide_groups", build);
-    model.on("change:draft", update);
-    model.on("change:errors", update);
+    design.on("change:draft", update);
+    model.on("change:view_errors", update);
     build();
   },
 };

@@ -14,6 +14,12 @@ function h(tag, props = {}, ...children) {
   return el;
 }
 
+/** The design's one shared model (draft, pending, notice), referenced by every view of that design:
+ * an edit sends the draft once, not once per view (anywidget's host.getModel). */
+function designOf(model, host) {
+  return host.getModel(model.get("design"));
+}
+
 /** Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too. */
 function enterCommits(input) {
   input.addEventListener("keydown", (event) => {

@@ -1,5 +1,5 @@
 // HeadPicker view: the architectures of the model type (base model first) with their tasks, and the
-// fields the chosen head reads, as the engine's catalog lists them (head_fields; head_keys: any head's).
+// fields the chosen head reads, as the engine's catalog lists them (head_fields).
 
 const DEBOUNCE_MS = 400;
 
@@ -10,7 +10,8 @@ function labelsText(id2label) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const send = (msg) => model.send(msg);
     const select = h("select", { id: `${uid}-arch` });
@@ -69,8 +70,8 @@ export default {
         clearTimeout(timer);
         const text = input.value.trim();
         const value = /^[-+]?\d+(\.\d*)?$/.test(text) ? Number(text) : text;
-        if (value === model.get("draft").config?.num_labels) return;
-        const id2label = model.get("draft").config?.id2label;
+        if (value === design.get("draft").config?.num_labels) return;
+        const id2label = design.get("draft").config?.id2label;
         // Labels of another count no longer fit: they go, and transformers names them LABEL_0, …
         const stale = id2label && Object.keys(id2label).length !== value;
         send({ edit: { "config.num_labels": value }, ...(stale ? { reset: ["config.id2label"] } : {}) });
@@ -88,8 +89,8 @@ export default {
     }
 
     function update() {
-      const draft = model.get("draft");
-      const errors = model.get("errors");
+      const draft = design.get("draft");
+      const errors = model.get("view_errors"); // only those this picker lists (Python routes them)
       const heads = model.get("heads");
       const chosen = draft.architecture ?? base()?.name;
       select.value = chosen ?? "";
@@ -110,10 +111,8 @@ export default {
         if (message) row.append(alert(message));
       }
       const shown = new Set(["architecture", ...Object.keys(controls).map((n) => `config.${n}`)]);
-      const scope = model.get("error_scope");
-      const headKeys = new Set(model.get("head_keys").map((name) => `config.${name}`));
       general.replaceChildren(...Object.entries(errors)
-        .filter(([key]) => !shown.has(key) && (scope === "all" || headKeys.has(key)))
+        .filter(([key]) => !shown.has(key))
         .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));
     }
 
@@ -123,8 +122,8 @@ export default {
     });
     model.on("change:heads", () => { buildHeads(); update(); });
     model.on("change:head_fields", () => { buildFields(); update(); });
-    model.on("change:draft", update);
-    model.on("change:errors", update);
+    design.on("change:draft", update);
+    model.on("change:view_errors", update);
     buildHeads();
     buildFields();
     update();

@@ -23,7 +23,8 @@ function bytes(n) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const title = h("h3", {}, "Summary");
     const stats = h("table", { class: "tc-stats" });
     const notice = h("div", { class: "tc-notice" });
@@ -91,14 +92,13 @@ export default {
     }
 
     function drawNotice() {
-      const invalid = Object.keys(model.get("errors")).length > 0;
-      notice.textContent = invalid ? "Showing the last valid design; the current edit has an error."
-        : model.get("pending") ? "Updating…" : "";
+      // Where the edit's error is (section and field, from Python), else whether an update is coming.
+      notice.textContent = design.get("notice") || (design.get("pending") ? "Updating…" : "");
     }
 
     model.on("change:summary", drawSummary);
-    model.on("change:errors", drawNotice);
-    model.on("change:pending", drawNotice);
+    design.on("change:notice", drawNotice);
+    design.on("change:pending", drawNotice);
     drawSummary();
     drawNotice();
   },

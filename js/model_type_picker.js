@@ -2,7 +2,8 @@
 // Choosing a type sends {edit: {model_type}}; Python starts a fresh design of that type.
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const search = h("input", { type: "search", "aria-label": "search model types",
       placeholder: "Search model types…" });
@@ -40,21 +41,17 @@ export default {
     }
 
     function update() {
-      const draft = model.get("draft");
+      const draft = design.get("draft");
       select.value = draft.model_type;
       select.selectedOptions[0]?.scrollIntoView?.({ block: "nearest" });
-      const scope = model.get("error_scope");
-      const elsewhere = model.get("listed_elsewhere"); // Spec sections another part of a Composer lists
-      const listedElsewhere = (key) => elsewhere.some((s) => key === s || key.startsWith(`${s}.`));
-      const listed = Object.entries(model.get("errors"))
-        .filter(([key]) => scope === "all" || key === "model_type" || (scope === "rest" && !listedElsewhere(key)));
+      const listed = Object.entries(model.get("view_errors")); // only those this picker lists (Python routes them)
       select.setAttribute("aria-invalid", listed.some(([key]) => key === "model_type") ? "true" : "false");
       errors.replaceChildren(...listed.map(([key, message]) =>
         h("div", { class: "tc-error", role: "alert" }, key && key !== "model_type" ? `${key}: ${message}` : message)));
     }
 
     function choose(name) {
-      if (name && name !== model.get("draft").model_type) model.send({ edit: { model_type: name } });
+      if (name && name !== design.get("draft").model_type) model.send({ edit: { model_type: name } });
     }
 
     select.addEventListener("change", () => choose(select.value));
@@ -67,9 +64,8 @@ export default {
       choose((exact || options.find((o) => !o.selected) || options[0])?.value);
     });
     model.on("change:types", build);
-    model.on("change:draft", update);
-    model.on("change:errors", update);
-    model.on("change:listed_elsewhere", update);
+    design.on("change:draft", update);
+    model.on("change:view_errors", update);
     build();
   },
 };

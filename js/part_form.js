@@ -1,6 +1,6 @@
 // PartForm view: the class of an image processor / feature extractor and every option of it.
 // Python owns the design; this view sends edits ({edit: {path: value}} / {reset: [path]}) and draws
-// `draft` (what was typed) and `errors` (what is wrong, by Spec path).
+// the design's `draft` (what was typed) and its own `view_errors` (what is wrong, by Spec path).
 
 const DEBOUNCE_MS = 400;
 
@@ -62,7 +62,8 @@ function control(field, id, commit) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const key = model.get("key");
     const classInput = h("input", { id: `${uid}-class`, type: "text", list: `${uid}-classes`, spellcheck: false,
@@ -106,8 +107,8 @@ export default {
     }
 
     function update() {
-      const draft = model.get("draft");
-      const errors = model.get("errors");
+      const draft = design.get("draft");
+      const errors = model.get("view_errors"); // only those this form lists (Python routes them)
       const section = draft[key] || {};
       const options = section.class === undefined || section.class === model.get("part_class") ? section.options || {} : {};
       if (document.activeElement !== classInput) classInput.value = model.get("part_class");
@@ -122,16 +123,14 @@ export default {
         if (message) r.row.append(h("div", { class: "tc-error", role: "alert" }, message));
       }
       const shown = new Set(rows.map((r) => r.path));
-      const scope = model.get("error_scope");
-      const rest = Object.entries(errors).filter(([path]) => !shown.has(path) &&
-        (scope === "all" || path === key || path.startsWith(`${key}.`)));
+      const rest = Object.entries(errors).filter(([path]) => !shown.has(path));
       general.replaceChildren(...rest.map(([path, message]) =>
         h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
     }
 
     model.on("change:fields", build);
-    model.on("change:draft", update);
-    model.on("change:errors", update);
+    design.on("change:draft", update);
+    model.on("change:view_errors", update);
     model.on("change:part_class", update);
     build();
   },

@@ -29,7 +29,8 @@ function wave(view, label) {
 }
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const id = (name) => `${uid}-${name}`;
     const blobs = blobUrls();
@@ -130,15 +131,14 @@ export default {
       const p = model.get("preview");
       const error = model.get("preview_error");
       if (document.activeElement !== processor) {
-        processor.value = model.get("chosen") || model.get("draft").processor || model.get("default_processor");
+        processor.value = model.get("chosen") || design.get("draft").processor || model.get("default_processor");
       }
       if (document.activeElement !== text) text.value = model.get("text");
       if (document.activeElement !== folder) folder.value = model.get("folder");
       status.textContent = model.get("status");
       status.classList.toggle("tc-failed", model.get("status").startsWith("Failed"));
-      // In a Composer (scope "own") the parts' errors are listed by their own panels or the type picker.
-      const own = model.get("error_scope") !== "own" ? () => true : (k) => k === "processor" || k.startsWith("processor.");
-      const errors = Object.entries(model.get("errors")).filter(([path]) => own(path));
+      // Only those this view lists: in a Composer the parts' errors are listed by their own panels.
+      const errors = Object.entries(model.get("view_errors"));
       alerts.replaceChildren(...alertsFor(error),
         ...errors.map(([path, message]) => h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
       const freeOld = blobs.redraw();
@@ -169,9 +169,10 @@ export default {
     model.on("change:processor_classes", () =>
       processors.replaceChildren(...model.get("processor_classes").map((c) => h("option", { value: c }))));
     model.on("change:parts", drawParts);
-    for (const name of ["preview", "preview_error", "status", "errors", "draft", "text", "folder", "chosen"]) {
+    for (const name of ["preview", "preview_error", "status", "view_errors", "text", "folder", "chosen"]) {
       model.on(`change:${name}`, update);
     }
+    design.on("change:draft", update);
     processors.replaceChildren(...model.get("processor_classes").map((c) => h("option", { value: c })));
     drawParts();
     update();

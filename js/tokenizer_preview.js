@@ -9,7 +9,8 @@ const MODES = { train: "train on text", vocab_file: "vocab file", pretrained: "p
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 export default {
-  render({ model, el }) {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
     const id = (name) => `${uid}-${name.replace(/\W/g, "_")}`;
     const labelled = (name, control, text = name) => [h("label", { for: control.id }, text), control];
@@ -72,7 +73,7 @@ export default {
       alerts, counts, tokens, batch, compare));
 
     // ----- options of the class: lowercasing, special tokens, padding side ------------------------
-    const section = () => model.get("draft").tokenizer || null;
+    const section = () => design.get("draft").tokenizer || null;
     const sourceOf = (sec) => (sec ? ["vocab_file", "pretrained", "train"].find((k) => k in sec) : null);
     function activeClass() {
       if (cls.value.trim()) return cls.value.trim();
@@ -157,10 +158,8 @@ export default {
       showMode();
     }
     function showErrors() {
-      const errors = model.get("errors");
-      const scope = model.get("error_scope");
+      const errors = model.get("view_errors"); // only those this view lists (Python routes them)
       sectionErrors.replaceChildren(...Object.entries(errors)
-        .filter(([path]) => scope === "all" || path === "tokenizer" || path.startsWith("tokenizer."))
         .map(([path, message]) => h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
     }
 
@@ -294,8 +293,8 @@ export default {
     model.on("change:max_length", update);
     model.on("change:truncation", update);
     model.on("change:comparison", () => drawCompare(model.get("comparison")));
-    model.on("change:draft", () => { fillForm(); showOptions(); });
-    model.on("change:errors", showErrors);
+    design.on("change:draft", () => { fillForm(); showOptions(); });
+    model.on("change:view_errors", showErrors);
     model.on("change:class_options", buildOptions);
     text.value = model.get("text");
     mode.value = sourceOf(section()) || "train";

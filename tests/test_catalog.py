@@ -181,7 +181,7 @@ def test_the_fields_a_head_reads_come_from_the_catalog_and_js_keeps_no_list():
     assert reads["DistilBertForQuestionAnswering"] == reads["DistilBertModel"] == ()
     assert catalog.fields_read("distilbert", None) == ()
     assert catalog.fields_read("vit", "ViTForImageClassification") == ("num_labels", "id2label", "problem_type")
-    # The page is sent them as data (head_keys, head_fields): no view keeps its own list.
+    # The page is sent them as data (head_fields; errors routed in Python): no view keeps its own list.
     for js in sorted((ROOT / "widgets" / "js").glob("*.js")):
         text = js.read_text(encoding="utf-8")
         assert "label2id" not in text and "problem_type" not in text, js.name

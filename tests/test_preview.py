@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import time
 import unicodedata
 import zlib
 
@@ -106,9 +105,7 @@ def test_a_tokenizer_that_fails_on_the_text_says_so(tmp_path):
 
 
 def test_a_megabyte_paste_is_cut_at_the_documented_limit(bert):
-    start = time.perf_counter()
-    preview = token_preview(bert, "word " * 200_000)
-    assert time.perf_counter() - start < 10
+    preview = token_preview(bert, "word " * 200_000)  # timed in benchmarks/bounded_work.py
     assert len(preview["text"]) == MAX_TEXT_CHARS
     assert "1,000,000 characters" in preview["warnings"][0] and "100,000" in preview["warnings"][0]
     # the count covers the text; the spans the page draws, its first MAX_DRAWN_CHARS
@@ -186,10 +183,10 @@ def _png_header(width: int, height: int) -> bytes:
 
 
 def test_a_50000_pixel_square_image_is_refused_without_decoding():
-    start = time.perf_counter()
+    # The file holds a header and 64 bytes of pixels: a refusal proves nothing was decoded (decoding it
+    # would fail on the missing pixels instead). Timed in benchmarks/bounded_work.py.
     with pytest.raises(PreviewError, match=r"50,000x50,000 pixels \(2,500 MP\), over the 25 MP limit"):
         load_image(_png_header(50_000, 50_000))
-    assert time.perf_counter() - start < 1
 
 
 def test_a_large_jpeg_is_reduced_while_decoding():
@@ -307,9 +304,7 @@ def test_a_two_hour_wav_reads_only_its_first_minute(tmp_path):
         f.write(b"data" + struct.pack("<I", size))
         f.seek(44 + size - 1)
         f.write(b"\0")
-    start = time.perf_counter()
-    clip, rate, notes = load_wav(path)
-    assert time.perf_counter() - start < 5
+    clip, rate, notes = load_wav(path)  # timed in benchmarks/bounded_work.py
     assert clip.size == 60 * rate and "2:00:00 long" in notes[0] and "first 60 s" in notes[0]
 
 

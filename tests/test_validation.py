@@ -1,6 +1,5 @@
 """Validation against the installed transformers: every refusal names the field and what is allowed."""
 
-import time
 
 import pytest
 
@@ -95,9 +94,7 @@ def test_unknown_timm_model():
 
 
 def test_offline_hub_id_fails_at_once():
-    start = time.perf_counter()
-    message = error_of({"model_type": "bert", "pretrained": "google-bert/bert-base-uncased"})
-    assert time.perf_counter() - start < 3
+    message = error_of({"model_type": "bert", "pretrained": "google-bert/bert-base-uncased"})  # timed in benchmarks/bounded_work.py
     assert message.startswith("pretrained: 'google-bert/bert-base-uncased' is not a local folder and the hub "
                               "cannot be reached")
 

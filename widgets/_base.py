@@ -4,10 +4,12 @@ methods on the widget, traits synced underneath)."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
 from composer.spec import Spec
@@ -22,20 +24,75 @@ def view_module(name: str) -> str:
     return (JS / "dom.js").read_text(encoding="utf-8") + "\n" + (JS / name).read_text(encoding="utf-8")
 
 
-class SpecTrait(traitlets.TraitType):
-    """A validated composer Spec; accepts a Spec, a spec dict or a path, syncs as the spec's JSON."""
-
-    info_text = "a composer Spec, a spec dict or the path of a spec.json"
-
-    def validate(self, obj, value):
-        from composer.spec import as_spec
-        from composer.validation import ready
-
-        return ready(as_spec(value))  # SpecError (a ValueError naming the field) if it is not valid
+# The Spec's sections in words, as the panels are titled (a notice says where an error is).
+SECTION_TITLES = {"model_type": "Model type", "architecture": "Head", "config": "Config", "backbone": "Backbone",
+                  "tokenizer": "Tokenizer", "image_processor": "Image processor",
+                  "feature_extractor": "Feature extractor", "processor": "Processor", "pretrained": "Pretrained",
+                  "seed": "Seed"}
 
 
-def _spec_json(spec: Spec, widget) -> dict:
-    return spec.to_dict()
+def section_of(path: str) -> str:
+    """The Spec section an error's field is in: its first part ("tokenizer.options.padding_side")."""
+    return path.split(".", 1)[0]
+
+
+def in_section(path: str, *sections: str) -> bool:
+    return section_of(path) in sections
+
+
+def field_words(path: str) -> str:
+    """The field of an error within its section, as its panel labels it: "padding_side" for
+    tokenizer.options.padding_side, "n_heads" for config.n_heads, "" for the section itself."""
+    rest = path.partition(".")[2]
+    return rest.removeprefix("options.")
+
+
+def where(path: str) -> str:
+    """Where an error is, for a person: "padding_side in Tokenizer", "Backbone", "the design"."""
+    title = SECTION_TITLES.get(section_of(path), section_of(path))
+    field = field_words(path)
+    return f"{field} in {title}" if field and title else title or "the design"
+
+
+def notice(errors: dict[str, str]) -> str:
+    """The summary's and the code's line while the edit has errors: where the first one is."""
+    if not errors:
+        return ""
+    more = len(errors) - 1
+    return (f"Showing the last valid design: an error at {where(next(iter(errors)))}"
+            + (f" and {more} more" if more else "") + ".")
+
+
+class DesignState(ipywidgets.Widget):
+    """The design as the page sees it, one model per design however many views show it: each view
+    holds a reference (the anywidget composition pattern), so an edit sends the draft once."""
+
+    draft = traitlets.Dict().tag(sync=True)  # what was typed, valid or not
+    pending = traitlets.Bool(False).tag(sync=True)  # the summary and code are about to change
+    notice = traitlets.Unicode("").tag(sync=True)  # where the edit's error is, in words ("" if none)
+
+    def __init__(self, design: Design):
+        super().__init__(**self._state(design))
+        design.subscribe(self._sync)
+
+    @staticmethod
+    def _state(design: Design) -> dict[str, Any]:
+        return {"draft": design.draft, "pending": design.pending, "notice": notice(design.errors)}
+
+    def _sync(self, design: Design) -> None:
+        with self.hold_sync():
+            for name, value in self._state(design).items():
+                setattr(self, name, value)
+
+
+_STATES: weakref.WeakKeyDictionary[Design, DesignState] = weakref.WeakKeyDictionary()
+
+
+def shared_state(design: Design) -> DesignState:
+    """The one DesignState of ``design``."""
+    if design not in _STATES:
+        _STATES[design] = DesignState(design)
+    return _STATES[design]
 
 
 class DesignAPI:
@@ -45,13 +102,25 @@ class DesignAPI:
 
     @property
     def spec(self) -> Spec:
-        """The last valid design (a composer Spec); assigning one checks it first. (A DesignWidget
-        replaces this with a synced trait that does the same.)"""
+        """The last valid design (a composer Spec); assigning one (a Spec, a spec dict or the path of a
+        spec.json) checks it first: SpecError, naming the field, if it is not valid."""
         return self._design.spec
 
     @spec.setter
     def spec(self, value: Spec | dict | str | Path) -> None:
-        self._design.replace(value)
+        from composer.spec import as_spec
+
+        self._design.replace(as_spec(value))
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        """The design as typed, valid or not."""
+        return self._design.draft
+
+    @property
+    def pending(self) -> bool:
+        """The summary and code are about to change (a rebuild is scheduled or running)."""
+        return self._design.pending
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any):
@@ -91,47 +160,51 @@ class DesignAPI:
 
 
 class DesignWidget(DesignAPI, anywidget.AnyWidget):
-    """An anywidget bound to a Design. Alone it owns one; inside a Composer it shares the Composer's."""
+    """An anywidget bound to a Design. Alone it owns one; inside a Composer it shares the Composer's.
+    The design itself reaches the page once, in the shared DesignState; a view's own traits carry what
+    only it shows, and the errors it lists (``view_errors``)."""
 
     _css = JS / "composer.css"
 
-    # Design (written by Python only; the front end sends edits as messages)
-    spec = SpecTrait().tag(sync=True, to_json=_spec_json)
-    draft = traitlets.Dict().tag(sync=True)
-    errors = traitlets.Dict().tag(sync=True)
-    pending = traitlets.Bool(False).tag(sync=True)
+    # Design: a reference to the one model of the design (draft, pending, notice)
+    design = anywidget.WidgetTrait().tag(sync=True)  # a DesignState, sent as "anywidget:<model id>"
 
     # Errors: which ones this view lists. "all": every error of the design, at its control or on top
     # (a view used alone); "own": only those about this part; "rest": those about no part (a Composer
     # shows them once, on its model-type picker).
-    error_scope = traitlets.Enum(("all", "own", "rest"), "all").tag(sync=True)
+    error_scope = traitlets.Enum(("all", "own", "rest"), "all")
+    view_errors = traitlets.Dict().tag(sync=True)
+    lists_errors = True  # False for views that only say where an error is (the design's notice)
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
-                 **kwargs: Any):
+                 error_scope: str = "all", **kwargs: Any):
         self._design = design or Design(spec)
-        self._syncing = True  # the first state goes out with the widget, not as updates after it
-        super().__init__(**{**self._state(self._design), **kwargs})
-        self._syncing = False
+        self._scope = error_scope  # read by _state before the traits are set
+        # The first state goes out with the widget, not as updates after it.
+        super().__init__(**{"design": shared_state(self._design), "error_scope": error_scope,
+                            **self._state(self._design), **kwargs})
         self._design.subscribe(self._sync)
         self.on_msg(self._on_msg)
 
+    def owns(self, path: str) -> bool:
+        """Whether an error at ``path`` is about this part of the design (views say which)."""
+        return False
+
+    def _errors(self, design: Design) -> dict[str, str]:
+        if not self.lists_errors:
+            return {}
+        if self._scope == "all":
+            return dict(design.errors)
+        return {path: message for path, message in design.errors.items() if self.owns(path)}
+
     def _state(self, design: Design) -> dict[str, Any]:
         """This view's synced traits, from the design; views add what they show."""
-        return {"spec": design.spec, "draft": design.draft, "errors": design.errors, "pending": design.pending}
+        return {"view_errors": self._errors(design)}
 
     def _sync(self, design: Design) -> None:
-        self._syncing = True
-        try:
-            with self.hold_sync():
-                for name, value in self._state(design).items():
-                    setattr(self, name, value)
-        finally:
-            self._syncing = False
-
-    @traitlets.observe("spec")
-    def _spec_set_from_python(self, change) -> None:
-        if not self._syncing and change.new is not self._design.spec:
-            self._design.replace(change.new)
+        with self.hold_sync():
+            for name, value in self._state(design).items():
+                setattr(self, name, value)
 
     # ----- messages from the front end ------------------------------------------------------------
 

@@ -2,18 +2,25 @@
 and what is computed from the valid Spec (summary, code).
 
 An edit is checked at once (types, names: microseconds), so a bad value is flagged while the person
-types. The expensive part (building on the meta device to catch cross-field errors, the summary,
-the code) runs once per burst of edits, a short delay after the last one, on the kernel's event loop.
+types. The expensive part (validating each section once, building on the meta device to catch
+cross-field errors, the summary, the code) runs once per burst of edits, a short delay after the last
+one, in a worker thread so that the kernel keeps answering; an edit arriving meanwhile drops the older
+result, which is never shown after it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
+import dataclasses
+import functools
+import gc
+import json
+import warnings
 from typing import Any, Callable
 
 from composer.errors import SpecError
 from composer.spec import Spec
+from widgets._clock import LOOP_CLOCK
 
 DEFAULT_SPEC = {"model_type": "distilbert"}
 
@@ -55,9 +62,9 @@ def drop_path(data: dict, path: str) -> dict:
 
 
 def quick_errors(draft: dict) -> dict[str, str]:
-    """Every error found without building anything: shape, names and value types, one per field."""
+    """Every error found without validating a section: the Spec's shape, its names and the config's value
+    types, one per field (the rebuild validates each section, once)."""
     from composer.fields import canonical_name, check_value, fields_by_name
-    from composer.validation import validate
 
     try:
         spec = Spec.from_dict(draft)
@@ -72,37 +79,73 @@ def quick_errors(draft: dict) -> dict[str, str]:
                 check_value(field, value, f"config.{key}")
             except SpecError as err:
                 errors[err.field] = err.message
-    if not errors:
-        try:
-            validate(spec, deep=False)
-        except SpecError as err:
-            errors[err.field] = err.message
-        except Exception as err:  # the engine failing in a way it did not name: still shown, never lost
-            errors[""] = f"{type(err).__name__}: {err}"
     return errors
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """What one validation of a design gives the views: the normalised Spec, its summary and code, and the
+    warnings its sections gave (each begins with its field, e.g. "image_processor.options.resample: ...")."""
+
+    spec: Spec
+    summary: dict[str, Any]
+    code: str
+    warned: tuple[tuple[type[Warning], str], ...]  # (category, message), in the order raised
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(message for _, message in self.warned)
+
+    def warn_again(self) -> None:
+        """Raise the validation's warnings to the caller (a design made or replaced from Python), as
+        validating it directly would."""
+        for category, message in self.warned:
+            warnings.warn(message, category, stacklevel=4)
+
+
+@functools.lru_cache(maxsize=16)
+def rebuilt(draft: str) -> Built:
+    """The design of a draft (its JSON), validated once (SpecError if it is not valid). Cached with its
+    warnings: going back to an earlier design (an undo) shows the same notes again."""
+    from composer.validation import ready
+    from composer.codegen import to_code
+    from composer.summary import summarize
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        valid = ready(Spec.from_dict(json.loads(draft)))
+        summary, code = summarize(valid), to_code(valid)
+    return Built(valid, summary, code, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught)))
+
+
+@functools.cache
+def freeze_heap() -> None:
+    """Once per process, after the first design is built (torch, transformers and a meta model imported):
+    move the ~630,000 objects on the heap out of the garbage collector's sight, so that no edit pays for a
+    full collection of them (220-330 ms, about one edit in seven of a 70B design)."""
+    gc.collect()
+    gc.freeze()
 
 
 class Coalesce:
     """Call ``fn`` once, ``delay`` seconds after the last request and at most ``max_wait`` seconds after
-    the first, on the kernel's event loop; at once where no loop runs (plain Python, tests)."""
+    the first, by ``clock`` (the kernel's event loop by default; at once where none runs)."""
 
-    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float):
-        self.fn, self.delay, self.max_wait = fn, delay, max_wait
-        self._timer: asyncio.TimerHandle | None = None
+    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float, clock=LOOP_CLOCK):
+        self.fn, self.delay, self.max_wait, self.clock = fn, delay, max_wait, clock
+        self._timer = None
         self._first = 0.0
 
     def __call__(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        now = self.clock.now()
+        if now is None:
             self.fn()
             return
-        now = loop.time()
         if self._timer is None:
             self._first = now
         else:
             self._timer.cancel()
-        self._timer = loop.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
+        self._timer = self.clock.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
 
     def _fire(self) -> None:
         self._timer = None
@@ -127,26 +170,33 @@ class Coalesce:
 
 
 class Design:
-    """One design, edited by any number of views. Views subscribe with a callback taking the Design."""
+    """One design, edited by any number of views. Views subscribe with a callback taking the Design.
+    ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand)."""
 
     delay = 0.05  # seconds of quiet after an edit before the rebuild (the form debounces typing too)
     max_wait = 1.0  # a steady stream of edits still rebuilds this often
 
-    def __init__(self, spec: Spec | dict | None = None):
+    def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK):
         from composer.spec import as_spec
 
+        self.clock = clock
         self._views: list[Callable[[Design], None]] = []
-        self._rebuild = Coalesce(self._settle, self.delay, self.max_wait)
+        self._rebuild = Coalesce(self._start, self.delay, self.max_wait, clock)
+        self._work: object | None = None  # the rebuild in flight; an edit replaces it, dropping its result
+        self._future = None
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
-        self._accept(as_spec(DEFAULT_SPEC if spec is None else spec))
+        built = rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict()))
+        self._accept(built)
+        built.warn_again()
+        freeze_heap()
 
     # ----- reading -------------------------------------------------------------------------------
 
     @property
     def pending(self) -> bool:
-        """A rebuild is scheduled: the summary and code are about to change."""
-        return self._rebuild.pending
+        """A rebuild is scheduled or running: the summary and code are about to change."""
+        return self._rebuild.pending or self._work is not None
 
     @property
     def model_type(self) -> str:
@@ -163,6 +213,10 @@ class Design:
         section = self.draft.get(key)
         return section if isinstance(section, dict) else {}
 
+    def notes_of(self, key: str) -> list[str]:
+        """The warnings the validation of the valid design gave about its ``key`` section."""
+        return [n for n in self.notes if n.split(":", 1)[0].split(".", 1)[0] == key]
+
     def subscribe(self, view: Callable[[Design], None]) -> None:
         self._views.append(view)
 
@@ -172,8 +226,11 @@ class Design:
         """Make ``spec`` the design now (from Python): raises SpecError if it is not valid."""
         from composer.spec import as_spec
 
+        built = rebuilt(_key(as_spec(spec).to_dict()))
         self._rebuild.cancel()
-        self._accept(as_spec(spec))
+        self._work = None
+        self._accept(built)
+        built.warn_again()
         self._notify()
 
     def edit(self, path: str, value: Any) -> None:
@@ -193,50 +250,67 @@ class Design:
                 draft = {k: v for k, v in draft.items() if k not in TYPE_BOUND}
             draft = drop_path(draft, path) if value is RESET else set_path(draft, path, value)
             self._edited.append(path)
-            self._deep.pop(path, None)
+            for stale in [k for k in self._deep if k == path or k.startswith(f"{path}.")]:
+                self._deep.pop(stale)  # a section replaced whole takes its fields' errors with it
         self.draft = draft
+        self._work = None  # a rebuild still running is for an older draft: its result is dropped
         quick = quick_errors(draft)
         # Until the next rebuild, a rebuild's error (n_heads must divide dim) stays at its field.
         self.errors = {**self._deep, **quick}
         if quick:
             self._rebuild.cancel()  # the last valid design stays; nothing to rebuild
         else:
-            self._rebuild()
-        self._notify()
+            self._rebuild()  # with no event loop this rebuilds (and notifies) at once
+        if quick or self.pending:
+            self._notify()
 
     def flush(self) -> None:
-        """Run a scheduled rebuild now (tests, scripts, a "Save" that must see the latest edit)."""
+        """Finish the rebuild now, waiting for one in flight (tests, scripts, a "Save" that must see
+        the latest edit)."""
         self._rebuild.flush()
+        work, future = self._work, self._future
+        if work is not None:
+            future.exception()  # waits; the outcome is read by _finish
+            self._finish(work, future)
 
     # ----- rebuilding ----------------------------------------------------------------------------
 
-    def _accept(self, spec: Spec) -> None:
-        from composer.validation import ready
-        from composer.codegen import to_code
-        from composer.summary import summarize
+    def _start(self) -> None:
+        work = self._work = object()
+        draft = _key(self.draft)
+        future = self.clock.start(lambda: rebuilt(draft), lambda done: self._finish(work, done))
+        if self._work is work:
+            self._future = future
 
-        valid = ready(spec)
-        summary, code = summarize(valid), to_code(valid)  # all computed before anything changes
-        self.spec, self.draft, self.summary, self.code = valid, valid.to_dict(), summary, code
-        self.errors: dict[str, str] = {}
-        self._edited, self._deep = [], {}
-
-    def _settle(self) -> None:
-        try:
-            self._accept(Spec.from_dict(self.draft))
-        except SpecError as err:
-            self._deep = self._place(err)
-        except Exception as err:  # transformers failing in a way the engine did not name: still shown
-            self._deep = {"": f"{type(err).__name__}: {err}"}
+    def _finish(self, work: object, future) -> None:
+        if work is not self._work:  # a newer edit came meanwhile (or flush() finished it already)
+            return
+        self._work = None
+        error = future.exception()
+        if error is None:
+            self._accept(future.result())
+        elif isinstance(error, SpecError):
+            self._deep = self._place(error)
+        else:  # transformers failing in a way the engine did not name: still shown
+            self._deep = {"": f"{type(error).__name__}: {error}"}
         if self._deep:  # a copy: edits pop from _deep, and the views must see `errors` change then
             self.errors = dict(self._deep)
         self._notify()
 
+    def _accept(self, built: Built) -> None:
+        self.spec, self.summary, self.code, self.notes = built.spec, built.summary, built.code, built.notes
+        self.draft = built.spec.to_dict()
+        self.errors: dict[str, str] = {}
+        self._edited, self._deep = [], {}
+
     def _place(self, err: SpecError) -> dict[str, str]:
-        """Where to show a deep error, once, where the person is looking: at the field they just
-        edited when the message is about it (``n_heads 5 must divide dim 64`` after editing n_heads),
+        """Where to show a deep error, once, where the person is looking: at the field the engine names
+        when it is within what was just edited (tokenizer.vocab_file after setting the tokenizer); at
+        the field they just edited when the message is about it (``n_heads 5 must divide dim 64`` after editing n_heads),
         or when the engine could only guess (a transformers message naming no field, such as "list
         index out of range" after editing out_indices); else at the field the engine names."""
+        if any(err.field == path or err.field.startswith(f"{path}.") for path in self._edited):
+            return {err.field: err.message}  # the engine names a field within the edit: the precise place
         words = set(err.message.replace(".", " ").split())
         for path in reversed(self._edited):
             if path.split(".")[-1] in words:
@@ -248,3 +322,8 @@ class Design:
     def _notify(self) -> None:
         for view in self._views:
             view(self)
+
+
+def _key(draft: dict) -> str:
+    """A draft as the rebuild cache's key."""
+    return json.dumps(draft, sort_keys=True, default=repr)

@@ -14,8 +14,10 @@ from typing import Any
 
 import traitlets
 
+from composer.catalog import default_class
 from composer.errors import SpecError
 from composer.preview import PreviewError
+from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
 from widgets._base import JS, DesignWidget
 from widgets._design import Coalesce, Design
@@ -46,23 +48,32 @@ def _stamp(section: dict[str, Any] | None) -> tuple:
                  for p in paths if p)
 
 
-def build_part(model_type: str, key: str, section: dict[str, Any]) -> tuple[Any, list[str]]:
-    """(the tokenizer / image processor / feature extractor of ``section``, the warnings its checks
-    gave). Validated and built by the engine, cached: a preview redrawn per keystroke builds once."""
-    return _build(model_type, key, json.dumps(section, sort_keys=True), _stamp(section))
+def build_part(model_type: str, key: str, section: dict[str, Any], validated: bool) -> tuple[Any, list[str]]:
+    """(the tokenizer / image processor / feature extractor of ``section``, the warnings building it
+    gave), built by the engine and cached: a preview redrawn per keystroke builds once. A section of the
+    design was ``validated`` with it (once per edit, by the Design); another one (the model type's
+    default class, shown when the design has none) is validated here."""
+    return _build(model_type, key, json.dumps(section, sort_keys=True), _stamp(section), validated)
 
 
 @functools.lru_cache(maxsize=8)
-def _build(model_type: str, key: str, section: str, stamp: tuple) -> tuple[Any, list[str]]:
+def _build(model_type: str, key: str, section: str, stamp: tuple, validated: bool) -> tuple[Any, list[str]]:
     from composer import sections
     from composer.build import build_processors
 
-    spec = Spec(model_type=model_type, **{key: json.loads(section)})
+    normal = json.loads(section)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        normal = sections.check(sections.BY_NAME[key], spec)[key]
+        if not validated:
+            spec = Spec(model_type=model_type, **{key: normal})
+            normal = sections.check(sections.BY_NAME[key], spec)[key]
         part = build_processors(Spec(model_type=model_type, **{key: normal}))[key]
     return part, list(dict.fromkeys(str(w.message) for w in caught))
+
+
+def part_class(design: Design, key: str) -> str:
+    """The class the design uses for ``key`` (typed, else transformers' pairing for the model type)."""
+    return design.section(key).get("class") or default_class(key, design.model_type) or PART_KINDS[key][2]
 
 
 def _size(n: int) -> str:
@@ -101,19 +112,26 @@ class PreviewView(DesignWidget):
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
                  **kwargs: Any):
-        self._refresh = Coalesce(self._run_if_changed, self.delay, self.max_wait)
+        design = design or Design(spec)
+        self._refresh = Coalesce(self._run_if_changed, self.delay, self.max_wait, design.clock)
         self._shown: Any = None
-        super().__init__(spec, design=design, **kwargs)
+        super().__init__(design=design, **kwargs)
         self._run()  # the first preview goes out with the widget
 
     # ----- what the preview depends on -----------------------------------------------------------
 
     def section(self) -> dict[str, Any] | None:
-        """The section being edited (the draft), or the last valid one while it has an error."""
-        design = self._design
-        if any(k == self.key or k.startswith(f"{self.key}.") for k in design.errors):
-            return getattr(design.spec, self.key)
-        return design.draft.get(self.key)
+        """The section of the last valid design, as its validation normalised it (an edit shows once
+        it is valid; while it has an error the last preview stays)."""
+        return getattr(self._design.spec, self.key)
+
+    def part(self) -> tuple[Any, list[str]]:
+        """The part previewed (the model type's default class when the design has none) and its notes."""
+        design, section = self._design, self.section()
+        if section is None:
+            return build_part(design.model_type, self.key, {"class": part_class(design, self.key)}, validated=False)
+        part, notes = build_part(design.spec.model_type, self.key, section, validated=True)
+        return part, [*design.notes_of(self.key), *notes]
 
     def _inputs(self) -> Any:
         """Everything the preview depends on, comparable: the section and the view's own inputs."""

@@ -15,8 +15,8 @@ from composer.preview import PreviewError
 from composer.preview.audio import audio_preview, load_wav, sample_speech, sample_tone
 from composer.spec import Spec
 from widgets._base import view_module
-from widgets._preview import PreviewView, build_part
-from widgets.part_form import FormAndView, part_class
+from widgets._preview import PreviewView
+from widgets.part_form import FormAndView
 
 SAMPLES = {"speech": "speech.wav: “The quick brown fox…”, 16 kHz (sample)",
            "tone": "rising tone with a pause, 2 s at 16 kHz (sample)"}
@@ -27,6 +27,7 @@ class AudioView(PreviewView):
 
     _esm = view_module("audio_preview.js")
     key = "feature_extractor"
+    lists_errors = False  # its form lists them
     by_path = ": preview.load_audio(path)"
 
     # Input
@@ -75,9 +76,7 @@ class AudioView(PreviewView):
         return (*super()._inputs(), self._loads, self.resample)
 
     def _compute(self) -> dict[str, Any]:
-        design = self._design
-        section = self.section() or {"class": part_class(design, self.key)}
-        extractor, notes = build_part(design.model_type, self.key, section)
+        extractor, notes = self.part()
         waveform, rate, read_notes = self._clip
         try:
             result = audio_preview(extractor, waveform, rate, resample=self.resample)

@@ -8,7 +8,7 @@ from typing import Any
 import traitlets
 
 from composer.catalog import backbone_types, default_backbone, stage_names, takes_backbone, timm_models
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, in_section, view_module
 from widgets._design import Design
 
 
@@ -23,6 +23,10 @@ class BackbonePicker(DesignWidget):
     backbone_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
     timm_models = traitlets.List(traitlets.Unicode()).tag(sync=True)  # sent only when it is usable
     stages = traitlets.List(traitlets.Unicode()).tag(sync=True)  # of the chosen transformers backbone
+
+    def owns(self, path: str) -> bool:
+        """The backbone's choice and stages; its own config's fields are on the ConfigForm."""
+        return in_section(path, "backbone") and not path.startswith("backbone.config")
 
     def _state(self, design: Design) -> dict[str, Any]:
         state = super()._state(design)

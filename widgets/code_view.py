@@ -19,20 +19,22 @@ class CodeView(DesignWidget):
     Notebook 7); elsewhere the code goes to the clipboard instead."""
 
     _esm = view_module("code_view.js")
+    lists_errors = False  # the shared design's notice says where the error is
 
     # Code
     code = traitlets.Unicode("").tag(sync=True)
 
     # Saving as .py ("" = "<model_type>_design.py" in the kernel's working folder)
     py_path = traitlets.Unicode("").tag(sync=True)
+    py_default = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        return {**super()._state(design), "code": design.code}
+        return {**super()._state(design), "code": design.code, "py_default": f"{design.spec.model_type}_design.py"}
 
     def save_py(self, path: str | Path | None = None) -> Path:
         """Write the code to a .py file; returns its absolute path."""
-        target = Path(path or self.py_path or f"{self._design.spec.model_type}_design.py").expanduser()
+        target = Path(path or self.py_path or self.py_default).expanduser()
         if target.suffix != ".py":
             target = target.with_name(target.name + ".py")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets
 
 from composer.spec import Spec
-from widgets._base import DesignAPI
+from widgets._base import SECTION_TITLES, DesignAPI, field_words, in_section
 from widgets._design import Design
 from widgets.audio_preview import AudioPreview
 from widgets.backbone_picker import BackbonePicker
@@ -18,16 +18,14 @@ from widgets.head_picker import HeadPicker
 from widgets.image_preview import ImagePreview
 from widgets.model_summary import ModelSummary
 from widgets.model_type_picker import ModelTypePicker
-from widgets.part_form import FormAndView
+from widgets.panel_toggle import PanelToggle
 from widgets.processor_builder import ProcessorBuilder
 from widgets.save_panel import SavePanel
 from widgets.tokenizer_preview import TokenizerPreview
 
-# The preprocessing panels, in the guide's order: (title, Spec section, widget class).
-PREPROCESSING = (("Tokenizer", "tokenizer", TokenizerPreview),
-                 ("Image processor", "image_processor", ImagePreview),
-                 ("Feature extractor", "feature_extractor", AudioPreview),
-                 ("Processor", "processor", ProcessorBuilder))
+# The preprocessing panels, in the guide's order: (Spec section, widget class); titled by SECTION_TITLES.
+PREPROCESSING = (("tokenizer", TokenizerPreview), ("image_processor", ImagePreview),
+                 ("feature_extractor", AudioPreview), ("processor", ProcessorBuilder))
 
 
 class Composer(DesignAPI, ipywidgets.VBox):
@@ -52,32 +50,35 @@ class Composer(DesignAPI, ipywidgets.VBox):
         middle = ipywidgets.HBox([edit, self.model_summary],
                                  layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         # Built when first opened: a preview computes on construction, and most designs use one or two.
-        self.preprocessing = ipywidgets.Accordion([ipywidgets.VBox() for _ in PREPROCESSING],
-                                                  titles=[title for title, _, _ in PREPROCESSING])
-        self.preprocessing.observe(self._open_panel, "selected_index")
+        self.toggles = {key: PanelToggle(title=SECTION_TITLES[key]) for key, _ in PREPROCESSING}
+        self.bodies = {key: ipywidgets.VBox(layout=ipywidgets.Layout(display="none")) for key, _ in PREPROCESSING}
+        for key, toggle in self.toggles.items():
+            toggle.observe(lambda change, key=key: self._show_panel(key), "expanded")
+        self.preprocessing = ipywidgets.VBox([w for key, _ in PREPROCESSING for w in (self.toggles[key], self.bodies[key])])
         super().__init__([self.type_picker, middle, self.preprocessing, self.code_view, self.save_panel], **kwargs)
         self.add_class("tc-composer")
-        design.subscribe(self._show_backbone_picker)
-        self._show_backbone_picker(design)
+        design.subscribe(self._follow)
+        self._follow(design)
 
     def preview(self, section: str):
         """The preprocessing panel of a Spec section ("tokenizer", "image_processor", "feature_extractor",
         "processor"), opened and built if it was not yet."""
-        index = next((i for i, (_, key, _) in enumerate(PREPROCESSING) if key == section), None)
-        if index is None:
-            raise ValueError(f"no preview of {section!r}; choose {', '.join(k for _, k, _ in PREPROCESSING)}")
-        self.preprocessing.selected_index = index
-        return self.preprocessing.children[index].children[0]
+        if section not in self.toggles:
+            raise ValueError(f"no preview of {section!r}; choose {', '.join(self.toggles)}")
+        self.toggles[section].expanded = True
+        return self.bodies[section].children[0]
 
-    def _open_panel(self, change) -> None:
-        index = change["new"]
-        if index is None or self.preprocessing.children[index].children:
-            return
-        _, key, widget_class = PREPROCESSING[index]
-        scope = {} if issubclass(widget_class, FormAndView) else {"error_scope": "own"}  # a form pair scopes its own
-        self.preprocessing.children[index].children = [widget_class(design=self._design, **scope)]
-        # Its errors are listed in its panel now, no longer by the model-type picker.
-        self.type_picker.listed_elsewhere = [*self.type_picker.listed_elsewhere, key]
+    def _show_panel(self, key: str) -> None:
+        body, widget_class = self.bodies[key], dict(PREPROCESSING)[key]
+        if self.toggles[key].expanded and not body.children:
+            body.children = [widget_class(design=self._design, error_scope="own")]
+            # Its errors are listed in its panel now, no longer by the model-type picker.
+            self.type_picker.listed_elsewhere = [*self.type_picker.listed_elsewhere, key]
+        body.layout.display = None if self.toggles[key].expanded else "none"
 
-    def _show_backbone_picker(self, design: Design) -> None:
+    def _follow(self, design: Design) -> None:
+        """Each panel's heading says where its section's errors are; the backbone picker shows when the
+        model type takes one."""
+        for key, toggle in self.toggles.items():
+            toggle.problems = [field_words(p) or SECTION_TITLES[key] for p in design.errors if in_section(p, key)]
         self.backbone_picker.layout.display = None if self.backbone_picker.takes_backbone else "none"

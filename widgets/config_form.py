@@ -9,7 +9,7 @@ import traitlets
 
 from composer.catalog import HEAD_FIELDS, backbone_types, config_class
 from composer.fields import class_fields
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, field_words, in_section, view_module
 from widgets._design import Design
 
 # Not on this form: the backbone has its own picker, label2id follows id2label.
@@ -63,7 +63,15 @@ class ConfigForm(DesignWidget):
 
     # Layout
     hide_groups = traitlets.List(traitlets.Unicode()).tag(sync=True)  # ["head"] beside a HeadPicker
-    head_keys = traitlets.List(traitlets.Unicode(), list(HEAD_FIELDS)).tag(sync=True)  # the head group's errors
+
+    def owns(self, path: str) -> bool:
+        """The config's fields and the backbone's own config; the head's fields when they are shown here."""
+        head = "head" in self.hide_groups and in_section(path, "config") and field_words(path) in HEAD_FIELDS
+        return (in_section(path, "config") and not head) or path.startswith("backbone.config")
+
+    @traitlets.observe("hide_groups")
+    def _regroup(self, change) -> None:
+        self.view_errors = self._errors(self._design)
 
     def _state(self, design: Design) -> dict[str, Any]:
         backbone = design.section("backbone")

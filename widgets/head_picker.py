@@ -9,7 +9,7 @@ import traitlets
 
 from composer.catalog import HEAD_FIELDS, fields_read, heads
 from composer.fields import config_fields
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, field_words, in_section, view_module
 from widgets._design import RESET, Design
 
 
@@ -21,7 +21,9 @@ class HeadPicker(DesignWidget):
     # Heads
     heads = traitlets.List(traitlets.Dict()).tag(sync=True)  # catalog.Head.to_dict(); the base model first
     head_fields = traitlets.List(traitlets.Dict()).tag(sync=True)  # fields of the chosen head
-    head_keys = traitlets.List(traitlets.Unicode(), list(HEAD_FIELDS)).tag(sync=True)  # any head's (its errors)
+
+    def owns(self, path: str) -> bool:
+        return in_section(path, "architecture") or (in_section(path, "config") and field_words(path) in HEAD_FIELDS)
 
     def _state(self, design: Design) -> dict[str, Any]:
         by_name = {f.name: f for f in config_fields(design.model_type)}

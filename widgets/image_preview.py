@@ -13,8 +13,8 @@ import traitlets
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.spec import Spec
 from widgets._base import view_module
-from widgets._preview import PreviewView, build_part
-from widgets.part_form import FormAndView, part_class
+from widgets._preview import PreviewView
+from widgets.part_form import FormAndView
 
 SAMPLE = "grace_hopper.jpg (sample photo)"  # matplotlib's sample_data, see sample_image_path
 
@@ -29,6 +29,7 @@ class ImageView(PreviewView):
 
     _esm = view_module("image_preview.js")
     key = "image_processor"
+    lists_errors = False  # its form lists them
     by_path = ": preview.load_image(path)"
 
     # Input
@@ -63,9 +64,7 @@ class ImageView(PreviewView):
         return (*super()._inputs(), self._loads)
 
     def _compute(self) -> dict[str, Any]:
-        design = self._design
-        section = self.section() or {"class": part_class(design, self.key)}
-        processor, notes = build_part(design.model_type, self.key, section)
+        processor, notes = self.part()
         result = image_preview(processor, _sample() if self._image is None else self._image)
         result["warnings"] = [*notes, *self._notes, *result["warnings"]]
         return result

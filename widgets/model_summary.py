@@ -44,6 +44,7 @@ class ModelSummary(DesignWidget):
     70B design answers at once and typing never waits on it."""
 
     _esm = view_module("model_summary.js")
+    lists_errors = False  # the shared design's notice says where the error is
 
     # Summary
     summary = traitlets.Dict().tag(sync=True)  # architecture, total, trainable, embeddings, memory, tree

@@ -8,7 +8,7 @@ from typing import Any
 import traitlets
 
 from composer.catalog import modality, model_types
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, in_section, view_module
 from widgets._design import Design
 
 MODALITIES = ("text", "vision", "audio", "multimodal")
@@ -32,7 +32,14 @@ class ModelTypePicker(DesignWidget):
     types = traitlets.Dict().tag(sync=True)
 
     # Errors: with error_scope "rest", those of these Spec sections are listed by another part
-    listed_elsewhere = traitlets.List(traitlets.Unicode(), ["config", "backbone", "architecture"]).tag(sync=True)
+    listed_elsewhere = traitlets.List(traitlets.Unicode(), ["config", "backbone", "architecture"])
+
+    def owns(self, path: str) -> bool:
+        return in_section(path, "model_type") or not in_section(path, *self.listed_elsewhere)
+
+    @traitlets.observe("listed_elsewhere")
+    def _relist(self, change) -> None:
+        self.view_errors = self._errors(self._design)
 
     def _state(self, design: Design) -> dict[str, Any]:
         return {**super()._state(design), "types": types_by_modality()}

@@ -17,19 +17,14 @@ from composer.errors import SpecError
 from composer.preview.forms import part_form
 from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
-from widgets._base import DesignAPI, DesignWidget, view_module
+from widgets._base import DesignAPI, DesignWidget, in_section, view_module
 from widgets._design import Design
-from widgets._preview import CSS, PreviewView
+from widgets._preview import CSS, PreviewView, part_class
 
 
 @functools.lru_cache(maxsize=32)
 def _form(key: str, name: str) -> tuple[dict[str, Any], ...]:
     return tuple(part_form(key, name))
-
-
-def part_class(design: Design, key: str) -> str:
-    """The class the design uses for ``key`` (typed, else transformers' pairing for the model type)."""
-    return design.section(key).get("class") or default_class(key, design.model_type) or PART_KINDS[key][2]
 
 
 class PartForm(DesignWidget):
@@ -49,6 +44,9 @@ class PartForm(DesignWidget):
                  **kwargs: Any):
         self._key = key  # _state needs it before the traits exist
         super().__init__(spec, design=design, key=key, **kwargs)
+
+    def owns(self, path: str) -> bool:
+        return in_section(path, self._key)
 
     def _state(self, design: Design) -> dict[str, Any]:
         name = part_class(design, self._key)
@@ -72,10 +70,10 @@ class FormAndView(DesignAPI, ipywidgets.HBox):
     view_class: type[PreviewView]
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
-                 **kwargs: Any):
+                 error_scope: str = "all", **kwargs: Any):
         self._design = design or Design(spec)
-        # Alone it lists every error of the design; in a Composer only those about its part.
-        self.form = PartForm(design=self._design, key=self.view_class.key, error_scope="own" if design else "all",
+        # Alone it lists every error of the design; in a Composer (error_scope "own") those about its part.
+        self.form = PartForm(design=self._design, key=self.view_class.key, error_scope=error_scope,
                              layout=ipywidgets.Layout(flex="1 1 300px", min_width="260px"))
         self.view = self.view_class(design=self._design, layout=ipywidgets.Layout(flex="2 1 440px", min_width="320px"))
         super().__init__([self.form, self.view], layout=ipywidgets.Layout(flex_flow="row wrap"), **kwargs)

@@ -15,7 +15,7 @@ from composer.catalog import default_class, known_classes
 from composer.preview.processor import SAMPLE_TEXT, processor_preview, save_processor
 from composer.classes import processor_attributes, transformers_class
 from composer.spec import Spec
-from widgets._base import view_module
+from widgets._base import in_section, view_module
 from widgets._design import Design
 from widgets._preview import PreviewView, one_line
 
@@ -85,10 +85,12 @@ class ProcessorBuilder(PreviewView):
     def _chosen_changed(self, change) -> None:
         self.parts = self._parts(self._design)
 
+    def owns(self, path: str) -> bool:
+        return in_section(path, "processor")
+
     def _spec(self) -> Spec:
-        """The draft when it is valid, else the last valid design."""
-        design = self._design
-        return design.spec if design.errors else Spec.from_dict(design.draft)
+        """The last valid design (an edit shows once it is valid)."""
+        return self._design.spec
 
     def _inputs(self) -> Any:
         spec = self._spec()

@@ -11,7 +11,7 @@ import traitlets
 
 from composer.errors import SpecError
 from composer.safe_folder import FolderExists
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, view_module, where
 
 
 class SavePanel(DesignWidget):
@@ -20,6 +20,7 @@ class SavePanel(DesignWidget):
     simply block and return."""
 
     _esm = view_module("save_panel.js")
+    lists_errors = False
 
     # Target
     folder = traitlets.Unicode("checkpoint").tag(sync=True)
@@ -34,11 +35,26 @@ class SavePanel(DesignWidget):
     report = traitlets.Dict().tag(sync=True)  # the last verify: architecture, parameters, files, …
 
     _saved: tuple[Path, int] | None = None  # the folder last saved here and its parameter count
+    _thread: threading.Thread | None = None  # the work a button started
+
+    def wait(self) -> None:
+        """Wait until the Save or Verify a button started has finished (scripts, tests)."""
+        if self._thread is not None:
+            self._thread.join()
 
     def save(self) -> Path:
-        """Write the folder (atomically: an interrupted save leaves nothing half-written)."""
+        """Write the folder (atomically: an interrupted save leaves nothing half-written). A design with
+        an error is refused (SpecError), never saved as its last valid state."""
         self._design.flush()  # a Save right after an edit saves that edit
+        self._refuse_errors()
         return self._write(self._design.spec, self._design.summary["total"])
+
+    def _refuse_errors(self) -> None:
+        errors = self._design.errors
+        if errors:
+            path, message = next(iter(errors.items()))
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise SpecError("save", f"the design has an error at {where(path)}{more}: {message}; fix it to save")
 
     def verify(self) -> dict[str, Any]:
         """Reload the saved folder with transformers alone; the report says what came back."""
@@ -72,11 +88,18 @@ class SavePanel(DesignWidget):
             return
         if name == "save":
             self._design.flush()  # here, on the kernel's thread, before the work leaves it
+            try:
+                self._refuse_errors()
+            except SpecError as err:
+                self.status = ""  # the same refusal twice still shows as new
+                self.status = f"Failed: {err.message}"
+                return
             job, args = self._write, (self._design.spec, self._design.summary["total"])
         else:
             job, args = self.verify, ()
         self.busy, self.progress = True, 0.0
-        threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True)
+        self._thread.start()
 
     def _run(self, job, *args) -> None:
         try:

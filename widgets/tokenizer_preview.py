@@ -15,9 +15,9 @@ import traitlets
 from composer.catalog import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
 from composer.spec import Spec
-from widgets._base import view_module
+from widgets._base import in_section, view_module
 from widgets._design import Coalesce, Design
-from widgets._preview import PreviewView, build_part, one_line, save_upload
+from widgets._preview import PreviewView, one_line, save_upload
 
 # A trained tokenizer is the class's own pipeline with a new vocabulary: the class fixes the algorithm.
 TRAINABLE = {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE", "AlbertTokenizer": "Unigram"}
@@ -92,9 +92,23 @@ class TokenizerPreview(PreviewView):
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
                  **kwargs: Any):
+        design = design or Design(spec)
         self._tokenizer = None  # the one the preview shows; the comparison follows it
-        self._compare = Coalesce(self._run_compare, 0.3, 1.0)
-        super().__init__(spec, design=design, **kwargs)
+        self._compare = Coalesce(self._run_compare, 0.3, 1.0, design.clock)
+        super().__init__(design=design, **kwargs)
+
+    def owns(self, path: str) -> bool:
+        return in_section(path, "tokenizer")
+
+    @property
+    def tokenizer(self):
+        """The tokenizer the preview shows (None when the design has none, or it failed)."""
+        return self._tokenizer
+
+    def compare_now(self) -> dict[str, Any]:
+        """Run a scheduled comparison of the two backends now (from Python: before reading ``comparison``)."""
+        self._compare.flush()
+        return self.comparison
 
     def _state(self, design: Design) -> dict[str, Any]:
         own = default_class("tokenizer", design.model_type) or ""
@@ -128,7 +142,7 @@ class TokenizerPreview(PreviewView):
         try:
             if not section:
                 return {}
-            tokenizer, notes = build_part(self._design.model_type, "tokenizer", section)
+            tokenizer, notes = self.part()
             self._tokenizer = tokenizer
             self.class_options = self._offered(self._design, self.default_class)
             truncation = self.truncation if self.max_length is not None else None

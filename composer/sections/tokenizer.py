@@ -168,6 +168,17 @@ def _trained_model(cls, options: str) -> str:
         raise SpecError("tokenizer.class", f"{cls.__name__} cannot be trained from scratch: {one_line(err)}") from None
 
 
+@functools.lru_cache(maxsize=64)
+def _encoding_problem(cls, options: str) -> str | None:
+    """Why the empty tokenizer does not take the options that go on top of the trained vocabulary
+    (padding_side "middle"), or None: said now, not when the first text is tokenized."""
+    try:
+        cls(**json.loads(options))
+    except Exception as err:
+        return one_line(err)
+    return None
+
+
 def validate(spec: Spec) -> dict[str, Any]:
     return {"tokenizer": _validated(spec)}
 
@@ -224,6 +235,9 @@ def _validated(spec: Spec) -> dict[str, Any] | None:
     if "train" in tok:
         trained.check_train(tok["train"])
         _trained_model(cls, json.dumps(_options(spec), sort_keys=True))
+        problem = _encoding_problem(cls, json.dumps(_options(spec), sort_keys=True))
+        if problem:
+            raise SpecError(named_option(problem, options, "tokenizer"), problem)
     if not options:
         out.pop("options", None)  # {} is every default: the Spec says nothing
     return out

@@ -1,0 +1,20 @@
+"""PanelToggle: the heading of a Composer panel that opens and closes it, and says, while it is closed
+too, that its part of the design has an error and at which field."""
+
+from __future__ import annotations
+
+import anywidget
+import traitlets
+
+from widgets._base import JS, view_module
+
+
+class PanelToggle(anywidget.AnyWidget):
+    """A button (``aria-expanded``) titled by the panel, with the fields in error beside the title."""
+
+    _esm = view_module("panel_toggle.js")
+    _css = JS / "composer.css"
+
+    title = traitlets.Unicode("").tag(sync=True)
+    expanded = traitlets.Bool(False).tag(sync=True)  # set by a click in the page or from Python
+    problems = traitlets.List(traitlets.Unicode()).tag(sync=True)  # where its section's errors are
