@@ -77,7 +77,7 @@ export default {
     const sourceOf = (sec) => (sec ? ["vocab_file", "pretrained", "train"].find((k) => k in sec) : null);
     function activeClass() {
       if (cls.value.trim()) return cls.value.trim();
-      if (mode.value === "train") return "BertTokenizer";
+      if (mode.value === "train") return model.get("train_class");
       return model.get("preview").class || model.get("default_class");
     }
     let optionControls = {};
@@ -133,7 +133,7 @@ export default {
       const names = mode.value === "train" ? Object.keys(model.get("trainable")) : model.get("classes");
       classes.replaceChildren(...names.map((n) => h("option", { value: n },
         mode.value === "train" ? `${n}: ${model.get("trainable")[n]}` : n)));
-      cls.placeholder = mode.value === "train" ? "BertTokenizer" :
+      cls.placeholder = mode.value === "train" ? model.get("train_class") :
         mode.value === "pretrained" ? "(as saved)" : model.get("default_class") || "a tokenizer class";
       buildOptions();
     }
@@ -177,7 +177,7 @@ export default {
         merges_file: source === "vocab_file" ? mergesFile.value.trim() || null : null, options: chosenOptions() });
     });
     trainButton.addEventListener("click", () => {
-      send({ action: "train", text: trainText.value, tokenizer_class: cls.value.trim() || "BertTokenizer",
+      send({ action: "train", text: trainText.value, tokenizer_class: cls.value.trim() || null,
         vocab_size: Number(vocabSize.value) || 1000, min_frequency: Number(minFrequency.value) || 0,
         files: trainFileList, options: chosenOptions() });
     });

@@ -327,9 +327,9 @@ def test_train_each_algorithm_from_the_front_end(cls, model, vocab_size):
 def test_lowercasing_and_special_tokens_of_a_trained_tokenizer():
     widget = TokenizerPreview(spec={"model_type": "bert"})
     widget.text = "The Cat"
-    widget.train(CORPUS, vocab_size=80)
+    widget.train(CORPUS, tokenizer_class="BertTokenizer", vocab_size=80)
     assert [t["token"] for t in widget.refresh()["tokens"]] == ["[CLS]", "the", "cat", "[SEP]"]
-    widget.train(CORPUS, vocab_size=80, options={"do_lower_case": False, "unk_token": "[UNK]", "cls_token": "[CLS]"})
+    widget.train(CORPUS, tokenizer_class="BertTokenizer", vocab_size=80, options={"do_lower_case": False, "unk_token": "[UNK]", "cls_token": "[CLS]"})
     assert widget.spec.tokenizer["options"] == {"do_lower_case": False, "unk_token": "[UNK]", "cls_token": "[CLS]"}
     tokens = widget.refresh()["tokens"]
     assert [t["token"] for t in tokens] == ["[CLS]", "[UNK]", "[UNK]", "[SEP]"]  # the corpus has no capitals
@@ -724,3 +724,15 @@ def test_a_trained_tokenizer_reaches_the_checkpoint_as_previewed(tmp_path):
     folder = save(widget.spec, tmp_path / "ckpt")
     assert AutoTokenizer.from_pretrained(folder)(widget.text)["input_ids"] == ids
     assert Spec.load(folder / "composer.spec.json").tokenizer == widget.spec.tokenizer
+
+
+def test_the_tokenizer_panel_trains_the_engines_reproducible_default():
+    # main trained BertTokenizer (WordPiece: other ids on every run) when the person named no class
+    widget = TokenizerPreview(spec={"model_type": "bert"})
+    assert widget.trainable == {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE",
+                                "AlbertTokenizer": "Unigram"}  # what each trains, as the engine reads it
+    assert widget.train_class == "RobertaTokenizer"  # BERT's own trains WordPiece: byte-level BPE instead
+    widget.train(CORPUS, vocab_size=300)
+    assert "class" not in widget.spec.tokenizer  # the Spec leaves it open, as the person did
+    assert type(widget.tokenizer).__name__ == "RobertaTokenizer"
+    assert TokenizerPreview(spec={"model_type": "gpt2"}).train_class == "GPT2Tokenizer"  # its own is BPE

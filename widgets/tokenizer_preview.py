@@ -14,13 +14,14 @@ import traitlets
 
 from composer.catalog import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
+from composer.sections import tokenizer as tokenizer_section
 from composer.spec import Spec
 from widgets._base import in_section, view_module
 from widgets._design import Coalesce, Design
 from widgets._preview import PreviewView, one_line, save_upload
 
-# A trained tokenizer is the class's own pipeline with a new vocabulary: the class fixes the algorithm.
-TRAINABLE = {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE", "AlbertTokenizer": "Unigram"}
+# Offered for training, one per algorithm (the class fixes it; the engine says which, tokenizer.trainer).
+TRAINABLE = ("BertTokenizer", "RobertaTokenizer", "AlbertTokenizer")
 INLINE_TRAIN_CHARS = 100_000  # longer training text is kept as a file beside the notebook, not in the Spec
 COMPARED_TOKENS = 300  # tokens of each side sent to the browser
 SAMPLE_TEXT = "Hello world!  Tokenizers split words into pieces: unbelievable, naïve café, 東京.\nA new line."
@@ -29,23 +30,6 @@ SAMPLE_TEXT = "Hello world!  Tokenizers split words into pieces: unbelievable, n
 def _given(section: dict[str, Any]) -> dict[str, Any]:
     """The keys of a Spec section that were given (not None, empty or 0): the rest are defaults."""
     return {key: value for key, value in section.items() if value}
-
-
-@functools.lru_cache(maxsize=64)
-def _class_options(name: str) -> dict[str, Any]:
-    """The options a tokenizer class offers in this view: lowercasing, its special tokens, padding side."""
-    import transformers
-
-    from composer.classes import init_defaults
-
-    cls = getattr(transformers, name, None)
-    if not isinstance(cls, type):
-        return {}
-    defaults = init_defaults(cls)
-    out = {k: v for k, v in defaults.items() if k == "do_lower_case" or (k.endswith("_token") and
-                                                                          (v is None or isinstance(v, str)))}
-    out["padding_side"] = getattr(cls, "padding_side", "right")
-    return out
 
 
 @functools.lru_cache(maxsize=4)
@@ -80,8 +64,9 @@ class TokenizerPreview(PreviewView):
 
     # Making a tokenizer
     classes = traitlets.List(traitlets.Unicode()).tag(sync=True)  # tokenizer classes transformers maps
-    trainable = traitlets.Dict(TRAINABLE).tag(sync=True)
+    trainable = traitlets.Dict().tag(sync=True)  # class -> what training it makes
     default_class = traitlets.Unicode("").tag(sync=True)  # the model type's own class ("" if none)
+    train_class = traitlets.Unicode("").tag(sync=True)  # what a trained tokenizer without a class is
     class_options = traitlets.Dict().tag(sync=True)  # class → {option: default}, for the options shown
     upload_dir = traitlets.Unicode("composer_uploads").tag(sync=True)
     uploaded = traitlets.Dict().tag(sync=True)  # {"train": path} / {"vocab_file": path}: the last upload kept
@@ -112,7 +97,12 @@ class TokenizerPreview(PreviewView):
 
     def _state(self, design: Design) -> dict[str, Any]:
         own = default_class("tokenizer", design.model_type) or ""
-        return {**super()._state(design), "default_class": own, "class_options": self._offered(design, own)}
+        return {**super()._state(design), "default_class": own, "train_class": tokenizer_section.trained_class(
+            design.model_type), "class_options": self._offered(design, own)}
+
+    @traitlets.default("trainable")
+    def _trainable(self) -> dict[str, str]:  # fixed by the installed transformers: set once
+        return {n: tokenizer_section.trainer(n) for n in TRAINABLE}
 
     @traitlets.default("classes")
     def _all_classes(self) -> list[str]:  # fixed by the installed transformers: set once, not per edit
@@ -124,7 +114,7 @@ class TokenizerPreview(PreviewView):
         typed = design.section("tokenizer").get("class")
         typed = typed if isinstance(typed, str) else ""  # anything else is flagged at tokenizer.class
         built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
-        return {n: _class_options(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
+        return {n: tokenizer_section.offered(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
 
     @traitlets.observe("text", "max_length", "truncation")
     def _input_changed(self, change) -> None:
@@ -179,10 +169,10 @@ class TokenizerPreview(PreviewView):
         self._design.edits({"tokenizer": _given({source: path, "merges_file": merges_file,
                                                  "class": tokenizer_class, "options": options})})
 
-    def train(self, text: str | list[str] = "", tokenizer_class: str = "BertTokenizer", vocab_size: int = 1000,
+    def train(self, text: str | list[str] = "", tokenizer_class: str | None = None, vocab_size: int = 1000,
               min_frequency: int = 0, files: list[str] | None = None, options: dict[str, Any] | None = None) -> None:
         """Train ``tokenizer_class``'s pipeline (BertTokenizer: WordPiece, RobertaTokenizer: byte-level
-        BPE, AlbertTokenizer: Unigram) on ``text`` and ``files``. Text longer than INLINE_TRAIN_CHARS
+        BPE, AlbertTokenizer: Unigram; by default the engine's reproducible BPE one) on ``text`` and ``files``. Text longer than INLINE_TRAIN_CHARS
         is kept in a file under ``upload_dir`` so the Spec and the exported code stay small."""
         joined = text if isinstance(text, str) else "\n".join(text)
         files = list(files or [])

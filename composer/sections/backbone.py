@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from composer import catalog
@@ -56,6 +57,17 @@ def steps(spec: Spec) -> list[Step]:
         stages = cls(**kwargs).stage_names
         picked = {"out_features": list(stages[-n:])}
     return [Step("backbone_config", cls.__name__, (), {**kwargs, **picked})]
+
+
+def offered(model_type: Any) -> tuple[dict[str, Any], ...]:
+    """The fields of a transformers backbone's own config (ResNet depths, …), as form rows; none for
+    what is not a backbone type (a timm model, a half-typed name, a draft's stray value)."""
+    return _rows(model_type) if isinstance(model_type, str) and model_type in catalog.backbone_types() else ()
+
+
+@functools.cache
+def _rows(model_type: str) -> tuple[dict[str, Any], ...]:
+    return tuple(config_section.form_rows(catalog.config_class(model_type), nested=True))
 
 
 SECTION = Section(keys=("backbone",), validate=validate, steps=steps, failed=config_section.failed,

@@ -5,6 +5,7 @@ minimal); built as the config class, or ``from_pretrained`` of the design's chec
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
@@ -107,6 +108,40 @@ def check_built(config) -> None:
         return
     if isinstance(heads, int) and isinstance(kv, int) and kv > 0 and heads % kv:
         raise SpecError("config.num_key_value_heads", f"must divide num_attention_heads ({heads}); got {kv}")
+
+
+# Not offered on the config's form: the backbone has its own section, label2id follows id2label.
+NOT_OFFERED = {"backbone_config", "label2id"}
+
+
+def _sub_config_class(name: str | None):
+    """The class of a typed sub-config (CLIPTextConfig, …); None for AutoConfig, edited as JSON."""
+    if not name or name == "AutoConfig":
+        return None
+    import transformers
+
+    return getattr(transformers, name, None)
+
+
+def form_rows(cls, nested: bool) -> list[dict[str, Any]]:
+    """The fields of a config class as form rows, typed sub-configs expanded one level; a nested
+    config (a sub-config, a backbone's) without the common fields and the head's."""
+    out = []
+    for field in class_fields(cls):
+        if field.name in NOT_OFFERED or (nested and (field.common or field.group == "head")):
+            continue
+        row = field.to_dict()
+        sub = _sub_config_class(field.sub_config) if field.type == "config" and not nested else None
+        if sub is not None:
+            row["fields"] = form_rows(sub, nested=True)
+        out.append(row)
+    return out
+
+
+@functools.cache
+def offered(model_type: str) -> tuple[dict[str, Any], ...]:
+    """The fields the config section offers for a model type, as form rows."""
+    return tuple(form_rows(catalog.config_class(model_type), nested=False))
 
 
 SECTION = Section(keys=("config",), validate=validate, steps=steps, failed=failed,

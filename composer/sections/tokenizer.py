@@ -61,6 +61,39 @@ def _trained_default(model_type: str) -> tuple[str, dict[str, str]]:
     return BPE_CLASS, tokens
 
 
+def trained_class(model_type: str) -> str:
+    """The class a trained tokenizer without a class is (the form shows it as the default)."""
+    return _trained_default(model_type)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def trainer(name: str) -> str | None:
+    """What training class ``name`` makes: "WordPiece", "byte-level BPE", "Unigram"; None if it cannot
+    be trained from scratch (pure Python, needs a vocabulary, not a tokenizer class)."""
+    try:
+        tokenizer = transformers_class(name, "PreTrainedTokenizerBase", "tokenizer.class", "BertTokenizer")()
+        model = trained.backend_model(tokenizer)
+    except Exception:  # whatever keeps the class from being built empty: it is not offered for training
+        return None
+    return f"byte-level {model}" if trained.byte_level(tokenizer) else model
+
+
+@functools.lru_cache(maxsize=64)
+def offered(name: str) -> dict[str, Any]:
+    """The options a tokenizer class offers on a form, with its defaults: lowercasing, its special
+    tokens, padding side ({} for a name that is not a class)."""
+    import transformers
+
+    cls = getattr(transformers, name, None)
+    if not isinstance(cls, type):
+        return {}
+    defaults = init_defaults(cls)
+    out = {k: v for k, v in defaults.items() if k == "do_lower_case" or (k.endswith("_token") and
+                                                                          (v is None or isinstance(v, str)))}
+    out["padding_side"] = getattr(cls, "padding_side", "right")
+    return out
+
+
 def _pretrained_folder(tok: dict[str, Any]) -> Path | None:
     path = checked_path(tok["pretrained"], "tokenizer.pretrained")
     return path if is_dir(path) else None

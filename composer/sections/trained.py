@@ -120,7 +120,7 @@ def reached(tokenizer, train: dict[str, Any]) -> str | None:
     specials = len(set(tokenizer.all_special_tokens))
     if got > asked:
         return (f"asked for {asked:,}, training made {got:,}: the {specials} special tokens and every character "
-                f"the text starts from{' (all 256 bytes: byte-level BPE)' if _byte_level(tokenizer) else ''} "
+                f"the text starts from{' (all 256 bytes: byte-level BPE)' if byte_level(tokenizer) else ''} "
                 f"are always kept; ask for at least {got:,}")
     words = _words(tokenizer, text_of(train))
     least = train.get("min_frequency", 0)
@@ -131,7 +131,8 @@ def reached(tokenizer, train: dict[str, Any]) -> str | None:
             f"give more text{', a lower min_frequency' if least > 1 else ''} or a vocab_size of at most {got:,}")
 
 
-def _byte_level(tokenizer) -> bool:
+def byte_level(tokenizer) -> bool:
+    """Whether its pre-tokenizer splits into bytes (every character is then in the vocabulary)."""
     return "ByteLevel" in (tokenizer.backend_tokenizer.pre_tokenizer.__repr__() or "")
 
 
