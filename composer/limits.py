@@ -26,6 +26,7 @@ MAX_EXPERTS = 65_536  # experts of a mixture-of-experts layer: 4x the most any d
 MAX_MODULES = 50_000  # modules one design builds, for counts no name says (albert groups, mimi quantizers) and products (BERT at MAX_LAYERS: 18,012)
 MAX_CACHED_SUMMARIES = 32  # designs whose summary (and weights' bytes) is kept, for undo and re-renders
 MAX_CACHED_VARIANTS = 16  # few-layer builds kept by composer.repeats: an edit of a layer count reuses them
+MAX_CACHED_SECTIONS = 256  # checked sections kept by composer.sections: an edit re-checks only the section it changed
 MEMORY_MARGIN = 1.5  # a CPU build needs its weights' bytes this many times (init temporaries, contiguous copies)
 MEMORY_RESERVE = 2**30  # ... plus this much for Python, torch and the page cache, against MemAvailable
 

@@ -12,6 +12,7 @@ import warnings
 from collections import OrderedDict
 from typing import Any
 
+from composer.limits import MAX_CACHED_SECTIONS
 from composer.sections import backbone, config, model, parts, processor, tokenizer
 from composer.sections.section import Section
 from composer.spec import Spec
@@ -26,7 +27,6 @@ BY_NAME = {s.name: s for s in SECTIONS}
 OWNER = {key: s for s in SECTIONS for key in s.keys}
 
 _CACHE: OrderedDict[tuple, tuple[dict[str, Any], tuple]] = OrderedDict()
-_CACHE_SIZE = 256
 
 
 def _cache_key(section: Section, spec: Spec) -> tuple:
@@ -43,7 +43,7 @@ def check(section: Section, spec: Spec) -> dict[str, Any]:
             warnings.simplefilter("always")
             values = section.validate(spec)
         hit = _CACHE[key] = (values, tuple(caught))
-        while len(_CACHE) > _CACHE_SIZE:
+        while len(_CACHE) > MAX_CACHED_SECTIONS:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
     values, caught = hit
