@@ -1,6 +1,6 @@
 """One edit in the Composer, kernel side, against the code of an earlier commit measured in the same run.
 
-An edit is the front end's message changing the layer count, through to the summary, the code and every
+An edit is the front end's message changing the layer count or a width, through to the summary, the code and every
 preprocessing panel brought up to date (all four panels open), with each message the widgets send
 serialised to JSON as the kernel would. Two designs: DistilBERT (examples/distilbert.json) and the
 70B Llama (examples/llama70b.json, the design of tests/golden/llama70b.py). The earlier commit (default
@@ -25,8 +25,12 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DESIGNS = {"DistilBERT": ("examples/distilbert.json", "config.n_layers", 2),
-           "Llama-70B": ("examples/llama70b.json", "config.num_hidden_layers", 80)}
+# design -> (spec file, the field each edit changes, its first value, the step between edits): a layer
+# count, and a width (every block changes: nothing of the previous design's builds can be reused).
+DESIGNS = {"DistilBERT": ("examples/distilbert.json", "config.n_layers", 2, 1),
+           "DistilBERT dim": ("examples/distilbert.json", "config.dim", 768, 12),
+           "Llama-70B": ("examples/llama70b.json", "config.num_hidden_layers", 80, 1),
+           "Llama-70B width": ("examples/llama70b.json", "config.hidden_size", 8192, 64)}
 PANELS = ("tokenizer", "image_processor", "feature_extractor", "processor")
 WARM_EDITS = 3
 
@@ -49,7 +53,7 @@ def worker(design: str, edits: int) -> None:
     comm.create_comm = JsonComm
     from widgets import Composer
 
-    path, field, start = DESIGNS[design]
+    path, field, start, step = DESIGNS[design]
     composer = Composer(spec=ROOT / path)
     panels = [composer.preview(key) for key in PANELS]
 
@@ -61,7 +65,7 @@ def worker(design: str, edits: int) -> None:
             (panel.view if hasattr(panel, "view") else panel).refresh()
         return (time.perf_counter() - began) * 1000
 
-    values = iter(range(start + 1, start + 1 + WARM_EDITS + edits))  # every edit a design not seen before
+    values = iter(range(start + step, start + step * (1 + WARM_EDITS + edits), step))  # every edit a new design
     for _ in range(WARM_EDITS):
         one_edit(next(values))
     sent.clear()
@@ -107,14 +111,14 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=True)
     print(f"One edit, kernel side, every panel open; {args.rounds} x {args.edits} edits per row; base {args.base}")
-    print(f"{'design':<11} {'version':<7} {'median ms':>10} {'p90 ms':>8}   messages per edit (trait: times)")
+    print(f"{'design':<15} {'version':<7} {'median ms':>10} {'p90 ms':>8}   messages per edit (trait: times)")
     for design in DESIGNS:
         for version in trees:
             r = results[design, version]
             sent = ", ".join(f"{k} {v:g}" for k, v in sorted(r["sent"].items()))
-            print(f"{design:<11} {version:<7} {statistics.median(r['ms']):>10.1f} {p90(r['ms']):>8.1f}   {sent}")
+            print(f"{design:<15} {version:<7} {statistics.median(r['ms']):>10.1f} {p90(r['ms']):>8.1f}   {sent}")
         old, new = results[design, "base"]["ms"], results[design, "this"]["ms"]
-        print(f"{design:<11} {'ratio':<7} {statistics.median(old) / statistics.median(new):>9.2f}x "
+        print(f"{design:<15} {'ratio':<7} {statistics.median(old) / statistics.median(new):>9.2f}x "
               f"{p90(old) / p90(new):>7.2f}x   (base / this: above 1 is faster)")
 
 
