@@ -107,9 +107,9 @@ class Built:
 def rebuilt(draft: str) -> Built:
     """The design of a draft (its JSON), validated once (SpecError if it is not valid). Cached with its
     warnings: going back to an earlier design (an undo) shows the same notes again."""
-    from composer.validation import ready
     from composer.codegen import to_code
     from composer.summary import summarize
+    from composer.validation import ready
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
