@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DESIGNS = {"DistilBERT": ("examples/distilbert.json", "config.n_layers", 2, 1),
            "DistilBERT dim": ("examples/distilbert.json", "config.dim", 768, 12),
            "Llama-70B": ("examples/llama70b.json", "config.num_hidden_layers", 80, 1),
-           "Llama-70B width": ("examples/llama70b.json", "config.hidden_size", 8192, 64)}
+           "Llama-70B width": ("examples/llama70b.json", "config.hidden_size", 8192, 128)}  # head_dim stays even (rotary)
 PANELS = ("tokenizer", "image_processor", "feature_extractor", "processor")
 WARM_EDITS = 3
 

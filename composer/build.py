@@ -94,13 +94,14 @@ def build_config(spec: Spec):
         raise config_section.failed(spec, "config", err) from None
 
 
-def build_model(spec: Spec, device: str = "cpu"):
+def build_model(spec: Spec, device: str = "cpu", config=None):
     """The model with its head; on "cpu" seeded so the same Spec gives bit-identical weights, and
-    refused first if its weights would not fit in this machine's memory."""
+    refused first if its weights would not fit in this machine's memory. ``config``: the Spec's
+    config already built (composer.repeats reads it first)."""
     spec = as_spec(spec)
     if device == "cpu":
         check_fits(spec)
-    config = build_config(spec)
+    config = build_config(spec) if config is None else config
     steps = sections.BY_NAME["architecture"].steps(spec)
     try:
         if device == "meta":
@@ -149,9 +150,10 @@ def meta_model(head: str, config):
     return _on_meta([Step("model", head, (Ref("config"),))], config)
 
 
-def build_meta_model(spec: Spec):
+def build_meta_model(spec: Spec, config=None):
     """A meta-device model, cached by design: repeated summaries of one design build once. A
-    ``pretrained`` folder's weights are matched against it by name and shape (composer.folder_check)."""
+    ``pretrained`` folder's weights are matched against it by name and shape (composer.folder_check).
+    ``config``: the Spec's config already built, for a design without ``pretrained``."""
     key = spec.key()
     if key not in _META_CACHE:
         if spec.pretrained is not None:
@@ -163,7 +165,7 @@ def build_meta_model(spec: Spec):
                 raise config_section.failed(spec, "model", err) from None
             hub.check_weights(spec.pretrained, model)
         else:
-            model = build_model(spec, device="meta")
+            model = build_model(spec, device="meta", config=config)
         _META_CACHE[key] = model
         while len(_META_CACHE) > 8:
             _META_CACHE.popitem(last=False)

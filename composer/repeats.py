@@ -177,12 +177,13 @@ def _build(spec: Spec) -> tuple[dict[str, Any], int, Any]:
     return _BUILT[key]
 
 
-def measure(spec: Spec) -> Measured | None:
+def measure(spec: Spec, config=None) -> Measured | None:
     """The full design's Measured from few-layer builds, or None when that would not be exact (or
-    would not be faster): then the caller builds the model whole. Errors propagate as the build's."""
+    would not be faster): then the caller builds the model whole. Errors propagate as the build's.
+    ``config``: the Spec's config already built."""
     if spec.pretrained is not None:
         return None
-    config = build_config(spec)
+    config = build_config(spec) if config is None else config
     counts = _layer_counts(config, spec.config)
     if not counts:
         return None
@@ -229,9 +230,10 @@ def measured(spec: Spec) -> Measured:
     else the whole model on the meta device (composer.build.build_meta_model)."""
     key = spec.key()
     if key not in _MEASURED:
-        got = measure(spec)
+        config = None if spec.pretrained is not None else build_config(spec)  # built once, for either way
+        got = None if config is None else measure(spec, config)
         if got is None:
-            model = build_meta_model(spec)
+            model = build_meta_model(spec, config)
             got = Measured(summarize_model(model), weight_bytes(model), model.config)
         _MEASURED[key] = got
         while len(_MEASURED) > limits.MAX_CACHED_SUMMARIES:

@@ -23,8 +23,12 @@ from widgets._preview import CSS, PreviewView, part_class
 
 
 @functools.lru_cache(maxsize=32)
-def _form(key: str, name: str) -> tuple[dict[str, Any], ...]:
-    return tuple(part_form(key, name))
+def _form(key: str, name: str) -> tuple[dict[str, Any], ...] | None:
+    """The form of class ``name``; None for a name that is not one (cached too: one is redrawn per edit)."""
+    try:
+        return tuple(part_form(key, name))
+    except SpecError:
+        return None
 
 
 class PartForm(DesignWidget):
@@ -50,9 +54,8 @@ class PartForm(DesignWidget):
 
     def _state(self, design: Design) -> dict[str, Any]:
         name = part_class(design, self._key)
-        try:
-            fields = _form(self._key, name)
-        except SpecError:  # a class name being typed: the last valid class's form stays, the error shows
+        fields = _form(self._key, name)
+        if fields is None:  # a class name being typed: the last valid class's form stays, the error shows
             name = (getattr(design.spec, self._key) or {}).get("class") or \
                 default_class(self._key, design.spec.model_type) or PART_KINDS[self._key][2]
             fields = _form(self._key, name)

@@ -61,6 +61,7 @@ def _trained_default(model_type: str) -> tuple[str, dict[str, str]]:
     return BPE_CLASS, tokens
 
 
+@functools.lru_cache(maxsize=64)
 def trained_class(model_type: str) -> str:
     """The class a trained tokenizer without a class is (the form shows it as the default)."""
     return _trained_default(model_type)[0]
