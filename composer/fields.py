@@ -457,5 +457,5 @@ def _not_a_choice(choices: tuple[Any, ...], value: Any) -> str:
         return f"expected one of {', '.join(map(repr, choices))}; got {shown(value)}"
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    what = "transformers' activations" if choices == activations() else "allowed values"
+    what = "activations transformers knows" if choices == activations() else "allowed values"
     return f"{shown(value)} is not one of the {len(choices)} {what}{hint}; see `python -m composer fields`"

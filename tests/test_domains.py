@@ -35,7 +35,7 @@ def test_a_size_or_count_below_one_is_refused_at_its_field(config, field):
 
 def test_an_unknown_activation_names_the_closest_choices_and_where_to_see_them_all():
     err = error_of({"model_type": "distilbert", "config": {"activation": "relu6x"}})
-    assert str(err) == (f"config.activation: 'relu6x' is not one of the {len(activations())} transformers' activations "
+    assert str(err) == (f"config.activation: 'relu6x' is not one of the {len(activations())} activations transformers knows "
                         "(did you mean relu6, relu, relu2?); see `python -m composer fields`")
 
 

@@ -129,7 +129,7 @@ def test_unnamed_cause_falls_back_to_the_edited_field():
 def test_an_unknown_activation_is_refused_as_a_choice_with_the_closest_ones():
     # main let it through to transformers' KeyError, a list of 24 names in one line
     assert error_of({"model_type": "distilbert", "config": {"activation": "relu6x"}}) == (
-        "config.activation: 'relu6x' is not one of the 24 transformers' activations (did you mean relu6, relu, "
+        "config.activation: 'relu6x' is not one of the 24 activations transformers knows (did you mean relu6, relu, "
         "relu2?); see `python -m composer fields`")
 
 
