@@ -10,7 +10,9 @@ from typing import Any
 from composer import catalog, hub, sections
 from composer.errors import SpecError
 from composer.plan import Expr, Ref, Step
+from composer.sections import backbone as backbone_section
 from composer.sections import config as config_section
+from composer.sections import model as model_section
 from composer.sections import tokenizer as tokenizer_section
 from composer.counting import weight_bytes
 from composer.sizes import check_memory, module_budget
@@ -87,7 +89,7 @@ def build_config(spec: Spec):
     """The transformers config of a (validated) Spec, with only its overrides applied."""
     spec = as_spec(spec)
     try:
-        return run(sections.plan(spec, (sections.BY_NAME["backbone"], sections.BY_NAME["config"])))["config"]
+        return run(sections.plan(spec, (backbone_section.SECTION, config_section.SECTION)))["config"]
     except SpecError:
         raise
     except Exception as err:  # transformers' own validation: re-raised naming the field
@@ -102,7 +104,7 @@ def build_model(spec: Spec, device: str = "cpu", config=None):
     if device == "cpu":
         check_fits(spec)
     config = build_config(spec) if config is None else config
-    steps = sections.BY_NAME["architecture"].steps(spec)
+    steps = model_section.steps(spec)
     try:
         if device == "meta":
             return _on_meta(steps, config)

@@ -18,6 +18,7 @@ from composer.catalog import default_class
 from composer.errors import SpecError
 from composer.preview import PreviewError
 from composer.sections.parts import PART_KINDS
+from composer.sections.tokenizer import file_stamps
 from composer.spec import Spec
 from widgets._base import JS, DesignWidget
 from widgets._design import Coalesce, Design
@@ -39,21 +40,12 @@ def one_line(err: Exception) -> str:
 # ----- parts built from a Spec section ---------------------------------------------------------
 
 
-def _stamp(section: dict[str, Any] | None) -> tuple:
-    """Modification times of the files a section reads: an edited vocab.txt is rebuilt, not cached."""
-    if not section:
-        return ()
-    paths = [section.get(k) for k in ("vocab_file", "merges_file")] + list(section.get("train", {}).get("files", []))
-    return tuple(Path(p).expanduser().stat().st_mtime_ns if Path(p).expanduser().is_file() else 0
-                 for p in paths if p)
-
-
 def build_part(model_type: str, key: str, section: dict[str, Any], validated: bool) -> tuple[Any, list[str]]:
     """(the tokenizer / image processor / feature extractor of ``section``, the warnings building it
     gave), built by the engine and cached: a preview redrawn per keystroke builds once. A section of the
     design was ``validated`` with it (once per edit, by the Design); another one (the model type's
     default class, shown when the design has none) is validated here."""
-    return _build(model_type, key, json.dumps(section, sort_keys=True), _stamp(section), validated)
+    return _build(model_type, key, json.dumps(section, sort_keys=True), file_stamps(section), validated)
 
 
 @functools.lru_cache(maxsize=8)

@@ -23,8 +23,6 @@ MODEL = (backbone.SECTION, config.SECTION, model.SECTION)
 PREPROCESSING = (tokenizer.SECTION, parts.IMAGE_PROCESSOR, parts.FEATURE_EXTRACTOR, processor.SECTION)
 SECTIONS = MODEL + PREPROCESSING
 BY_NAME = {s.name: s for s in SECTIONS}
-# The Spec attributes sections own, and which section owns each.
-OWNER = {key: s for s in SECTIONS for key in s.keys}
 
 _CACHE: OrderedDict[tuple, tuple[dict[str, Any], tuple]] = OrderedDict()
 

@@ -367,12 +367,14 @@ def failed(spec: Spec, target: str, err: Exception) -> SpecError:
     return SpecError(named, text)
 
 
-def _files(spec: Spec) -> tuple:
-    tok = spec.tokenizer or {}
+def file_stamps(tok: Any) -> tuple:
+    """What the files a tokenizer section names look like now (composer.paths.stamp): a check or a
+    build cached by them is redone when one changes. Any value is taken, as a draft may hold it."""
+    tok = tok if isinstance(tok, dict) else {}
     train = tok.get("train") if isinstance(tok.get("train"), dict) else {}
-    named = [tok.get("vocab_file"), tok.get("merges_file"), tok.get("pretrained"), *(train.get("files") or [])]
-    return tuple(stamp(name) for name in named)
+    files = train.get("files") if isinstance(train.get("files"), list) else []
+    return tuple(stamp(name) for name in [tok.get("vocab_file"), tok.get("merges_file"), tok.get("pretrained"), *files])
 
 
 SECTION = Section(keys=("tokenizer",), validate=validate, steps=steps, failed=failed, reads=("model_type",),
-                  files=_files)
+                  files=lambda spec: file_stamps(spec.tokenizer))
