@@ -6,9 +6,23 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # This machine's pip config lists extra local indexes; their "is ignored" warnings are noise.
 QUIET := 2>&1 | grep -v "is ignored: it is neither" || true
 
+# The front end: esbuild (an npm devDependency, installed by npm ci from the lock) bundles js/ into
+# widgets/static, the files the widgets load; `npm run dev` rebuilds on every change while developing.
+NODE_DEPS := node_modules/.package-lock.json
+BUNDLE := node_modules/.bundle-built
+JS_SOURCES := $(shell find js -name '*.js' -o -name '*.css')
+
 .PHONY: lab test bench browser clean
 
-$(STAMP): pyproject.toml labextension/package.json labextension/static/remoteEntry.js
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(BUNDLE): $(NODE_DEPS) $(JS_SOURCES)
+	npm run build --silent
+	touch $(BUNDLE)
+
+# The editable install's build hook finds the bundle made and does not make it again.
+$(STAMP): pyproject.toml labextension/package.json labextension/static/remoteEntry.js | $(BUNDLE)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) --upgrade pip $(QUIET)
 	$(PIP) -e '.[test]' $(QUIET)
@@ -22,15 +36,15 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 # Jupyter refuses to run as root unless told (containers, workshop VMs): tell it only then.
-lab: $(STAMP)
+lab: $(STAMP) $(BUNDLE)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/jupyter lab notebooks/composer.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP) browser
+test: $(STAMP) $(BUNDLE) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 # Every benchmark; each prints its figures as ratios against a baseline measured in the same run.
-bench: $(STAMP) browser
+bench: $(STAMP) $(BUNDLE) browser
 	for script in benchmarks/*.py; do echo "== $$script"; HF_HUB_OFFLINE=1 $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules widgets/static

@@ -182,10 +182,10 @@ def test_the_fields_a_head_reads_come_from_the_catalog_and_js_keeps_no_list():
     assert catalog.fields_read("distilbert", None) == ()
     assert catalog.fields_read("vit", "ViTForImageClassification") == ("num_labels", "id2label", "problem_type")
     # The page is sent them as data (head_fields; errors routed in Python): no view keeps its own list.
-    for js in sorted((ROOT / "widgets" / "js").glob("*.js")):
+    for js in sorted((ROOT / "js").rglob("*.js")):
         text = js.read_text(encoding="utf-8")
         assert "label2id" not in text and "problem_type" not in text, js.name
-    assert "num_labels" not in (ROOT / "widgets" / "js" / "config_form.js").read_text(encoding="utf-8")
+    assert "num_labels" not in (ROOT / "js" / "views" / "config_form.js").read_text(encoding="utf-8")
 
 
 # ----- processor classes, read once ---------------------------------------------------------------

@@ -15,13 +15,17 @@ import traitlets
 from composer.spec import Spec
 from widgets._design import RESET, Design
 
-# The front-end modules, one per view, and their stylesheet (in the wheel as widgets/js).
-JS = Path(__file__).parent / "js"
+# The front end as esbuild bundles it from js/ (`npm run build`, run by make; the wheel carries it).
+STATIC = Path(__file__).parent / "static"
 
 
-def view_module(name: str) -> str:
-    """A view's ES module: the DOM helpers every view shares (js/dom.js), then the view's own file."""
-    return (JS / "dom.js").read_text(encoding="utf-8") + "\n" + (JS / name).read_text(encoding="utf-8")
+def bundle(name: str) -> Path:
+    """A built view module or stylesheet, given to anywidget as a path (it live-reloads the file when
+    ANYWIDGET_HMR=1 and `npm run dev` rebuilds it)."""
+    path = STATIC / name
+    if not path.is_file():
+        raise ImportError(f"{path} is missing: the front end is built by `make` (npm ci && npm run build)")
+    return path
 
 
 # The Spec's sections in words, as the panels are titled (a notice says where an error is).
@@ -164,7 +168,7 @@ class DesignWidget(DesignAPI, anywidget.AnyWidget):
     The design itself reaches the page once, in the shared DesignState; a view's own traits carry what
     only it shows, and the errors it lists (``view_errors``)."""
 
-    _css = JS / "composer.css"
+    _css = bundle("composer.css")
 
     # Design: a reference to the one model of the design (draft, pending, notice)
     design = anywidget.WidgetTrait().tag(sync=True)  # a DesignState, sent as "anywidget:<model id>"

@@ -20,11 +20,11 @@ from composer.preview import PreviewError
 from composer.sections.parts import PART_KINDS
 from composer.sections.tokenizer import file_stamps
 from composer.spec import Spec
-from widgets._base import JS, DesignWidget
+from widgets._base import DesignWidget, bundle
 from widgets._design import Coalesce, Design
 
-# The shared look, then the previews' own (anywidget takes one stylesheet per widget).
-CSS = "\n".join((JS / name).read_text(encoding="utf-8") for name in ("composer.css", "preview.css"))
+# The shared look and the previews' own, bundled as one (anywidget takes one stylesheet per widget).
+CSS = bundle("preview.css")
 MAX_UPLOAD_BYTES = 64 * 2**20  # larger files are refused in the browser: load them by path from Python
 
 

@@ -14,7 +14,7 @@ import traitlets
 from composer.preview import PreviewError
 from composer.preview.audio import audio_preview, load_wav, sample_speech, sample_tone
 from composer.spec import Spec
-from widgets._base import view_module
+from widgets._base import bundle
 from widgets._preview import PreviewView
 from widgets.part_form import FormAndView
 
@@ -25,7 +25,7 @@ SAMPLES = {"speech": "speech.wav: “The quick brown fox…”, 16 kHz (sample)"
 class AudioView(PreviewView):
     """The preview half: one clip through the design's feature extractor, redrawn on every option change."""
 
-    _esm = view_module("audio_preview.js")
+    _esm = bundle("audio_preview.js")
     key = "feature_extractor"
     lists_errors = False  # its form lists them
     by_path = ": preview.load_audio(path)"

@@ -8,14 +8,14 @@ from typing import Any
 import traitlets
 
 from composer.catalog import backbone_types, default_backbone, stage_names, takes_backbone, timm_models
-from widgets._base import DesignWidget, in_section, view_module
+from widgets._base import DesignWidget, bundle, in_section
 from widgets._design import Design
 
 
 class BackbonePicker(DesignWidget):
     """The backbone of the design; its own config fields are on the ConfigForm."""
 
-    _esm = view_module("backbone_picker.js")
+    _esm = bundle("backbone_picker.js")
 
     # Backbones
     takes_backbone = traitlets.Bool(False).tag(sync=True)

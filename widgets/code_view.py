@@ -8,7 +8,7 @@ from typing import Any
 
 import traitlets
 
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, bundle
 from widgets._design import Design
 
 
@@ -18,7 +18,7 @@ class CodeView(DesignWidget):
     "Insert as a new cell" asks the small JupyterLab extension shipped with the package (JupyterLab,
     Notebook 7); elsewhere the code goes to the clipboard instead."""
 
-    _esm = view_module("code_view.js")
+    _esm = bundle("code_view.js")
     lists_errors = False  # the shared design's notice says where the error is
 
     # Code

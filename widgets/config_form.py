@@ -9,7 +9,7 @@ import traitlets
 from composer.catalog import HEAD_FIELDS
 from composer.sections import backbone as backbone_section
 from composer.sections import config as config_section
-from widgets._base import DesignWidget, field_words, in_section, view_module
+from widgets._base import DesignWidget, bundle, field_words, in_section
 from widgets._design import Design
 
 
@@ -18,7 +18,7 @@ class ConfigForm(DesignWidget):
     highlighted with a reset, and a bad value is flagged at its field while the last valid design
     stays live."""
 
-    _esm = view_module("config_form.js")
+    _esm = bundle("config_form.js")
 
     # Form
     fields = traitlets.List(traitlets.Dict()).tag(sync=True)

@@ -9,14 +9,14 @@ import traitlets
 
 from composer.catalog import HEAD_FIELDS, fields_read, heads
 from composer.fields import config_fields
-from widgets._base import DesignWidget, field_words, in_section, view_module
+from widgets._base import DesignWidget, bundle, field_words, in_section
 from widgets._design import RESET, Design
 
 
 class HeadPicker(DesignWidget):
     """Pick the head; the fields it reads (num_labels, id2label, problem_type) appear with it."""
 
-    _esm = view_module("head_picker.js")
+    _esm = bundle("head_picker.js")
 
     # Heads
     heads = traitlets.List(traitlets.Dict()).tag(sync=True)  # catalog.Head.to_dict(); the base model first

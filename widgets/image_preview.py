@@ -12,7 +12,7 @@ import traitlets
 
 from composer.preview.image import image_preview, load_image, sample_image_path
 from composer.spec import Spec
-from widgets._base import view_module
+from widgets._base import bundle
 from widgets._preview import PreviewView
 from widgets.part_form import FormAndView
 
@@ -27,7 +27,7 @@ def _sample():
 class ImageView(PreviewView):
     """The preview half: one image through the design's image processor, redrawn on every option change."""
 
-    _esm = view_module("image_preview.js")
+    _esm = bundle("image_preview.js")
     key = "image_processor"
     lists_errors = False  # its form lists them
     by_path = ": preview.load_image(path)"

@@ -6,7 +6,7 @@ from typing import Any
 
 import traitlets
 
-from widgets._base import DesignWidget, view_module
+from widgets._base import DesignWidget, bundle
 from widgets._design import Design
 
 
@@ -43,7 +43,7 @@ class ModelSummary(DesignWidget):
     """Built on the meta device from the last valid design and refreshed once per burst of edits, so a
     70B design answers at once and typing never waits on it."""
 
-    _esm = view_module("model_summary.js")
+    _esm = bundle("model_summary.js")
     lists_errors = False  # the shared design's notice says where the error is
 
     # Summary

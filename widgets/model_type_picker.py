@@ -8,7 +8,7 @@ from typing import Any
 import traitlets
 
 from composer.catalog import modality, model_types
-from widgets._base import DesignWidget, in_section, view_module
+from widgets._base import DesignWidget, bundle, in_section
 from widgets._design import Design
 
 MODALITIES = ("text", "vision", "audio", "multimodal")
@@ -26,7 +26,7 @@ def types_by_modality() -> dict[str, list[str]]:
 class ModelTypePicker(DesignWidget):
     """Choosing a model type starts a fresh design of that type (its config, head and backbone reset)."""
 
-    _esm = view_module("model_type_picker.js")
+    _esm = bundle("model_type_picker.js")
 
     # Catalog
     types = traitlets.Dict().tag(sync=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
-from widgets._base import JS, view_module
+from widgets._base import bundle
 
 
 class PanelToggle(anywidget.AnyWidget):
     """A button (``aria-expanded``) titled by the panel, with the fields in error beside the title."""
 
-    _esm = view_module("panel_toggle.js")
-    _css = JS / "composer.css"
+    _esm = bundle("panel_toggle.js")
+    _css = bundle("composer.css")
 
     title = traitlets.Unicode("").tag(sync=True)
     expanded = traitlets.Bool(False).tag(sync=True)  # set by a click in the page or from Python

@@ -17,7 +17,7 @@ from composer.errors import SpecError
 from composer.preview.forms import part_form
 from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
-from widgets._base import DesignAPI, DesignWidget, in_section, view_module
+from widgets._base import DesignAPI, DesignWidget, bundle, in_section
 from widgets._design import Design
 from widgets._preview import CSS, PreviewView, part_class
 
@@ -35,7 +35,7 @@ class PartForm(DesignWidget):
     """The class by name and each of its options with the right control; an option set differently from
     the class default is highlighted with a reset, and a bad value is flagged at its option."""
 
-    _esm = view_module("part_form.js")
+    _esm = bundle("part_form.js")
     _css = CSS
 
     # Part

@@ -15,7 +15,7 @@ from composer.catalog import default_class, known_classes
 from composer.preview.processor import SAMPLE_TEXT, processor_preview, save_processor
 from composer.classes import processor_attributes, transformers_class
 from composer.spec import Spec
-from widgets._base import in_section, view_module
+from widgets._base import bundle, in_section
 from widgets._design import Design
 from widgets._preview import PreviewView, one_line
 
@@ -45,7 +45,7 @@ class ProcessorBuilder(PreviewView):
     ``ProcessorBuilder(spec=...)`` restores a design and ``.spec`` returns it (its ``processor`` is
     what this sets, with any part given here); ``build()`` and ``save()`` do the same from Python."""
 
-    _esm = view_module("processor_builder.js")
+    _esm = bundle("processor_builder.js")
     key = "processor"
     delay, max_wait = 0.3, 1.0  # a rebuild saves and reloads the processor: not per keystroke
 

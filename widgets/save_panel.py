@@ -11,7 +11,7 @@ import traitlets
 
 from composer.errors import SpecError
 from composer.safe_folder import FolderExists
-from widgets._base import DesignWidget, view_module, where
+from widgets._base import DesignWidget, bundle, where
 
 
 class SavePanel(DesignWidget):
@@ -19,7 +19,7 @@ class SavePanel(DesignWidget):
     with a progress bar, so the kernel keeps answering edits; from Python, ``save()`` and ``verify()``
     simply block and return."""
 
-    _esm = view_module("save_panel.js")
+    _esm = bundle("save_panel.js")
     lists_errors = False
 
     # Target

@@ -16,7 +16,7 @@ from composer.catalog import default_class, known_classes
 from composer.preview.text import compare_backends, load_twin, token_preview
 from composer.sections import tokenizer as tokenizer_section
 from composer.spec import Spec
-from widgets._base import in_section, view_module
+from widgets._base import bundle, in_section
 from widgets._design import Coalesce, Design
 from widgets._preview import PreviewView, one_line, save_upload
 
@@ -53,7 +53,7 @@ class TokenizerPreview(PreviewView):
     ``.spec`` returns it (its ``tokenizer`` section is what this edits; a trained one is
     ``tokenizer.class`` + ``tokenizer.train``); set ``.text`` to preview other text."""
 
-    _esm = view_module("tokenizer_preview.js")
+    _esm = bundle("tokenizer_preview.js")
     key = "tokenizer"
     by_path = ': preview.load("vocab_file", path) or preview.train(files=[path])'
 

@@ -2,6 +2,8 @@
 // with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"), and a
 // block's children are drawn only when it is opened, so a 70B tree stays quick.
 
+import { h, designOf } from "../lib/dom.js";
+
 const OPEN_DEPTH = 2; // blocks open at first: the model, its parts and their parts
 
 const count = (n) => Number(n).toLocaleString("en-US");

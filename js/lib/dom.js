@@ -1,8 +1,7 @@
-// Shared by every view: widgets/_base.py puts this file before each view's own module (anywidget
-// loads a view as one module from a blob, where a relative import cannot resolve).
+// DOM helpers every view imports; esbuild bundles them into each view's module (widgets/static).
 
 /** An element with its properties (or attributes, for names with a dash) and children. */
-function h(tag, props = {}, ...children) {
+export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null) continue;
@@ -16,12 +15,12 @@ function h(tag, props = {}, ...children) {
 
 /** The design's one shared model (draft, pending, notice), referenced by every view of that design:
  * an edit sends the draft once, not once per view (anywidget's host.getModel). */
-function designOf(model, host) {
+export function designOf(model, host) {
   return host.getModel(model.get("design"));
 }
 
 /** Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too. */
-function enterCommits(input) {
+export function enterCommits(input) {
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") input.dispatchEvent(new Event("change"));
   });
@@ -29,7 +28,7 @@ function enterCommits(input) {
 
 /** The file picked in `input` goes to Python as a message buffer, {upload: kind(), name}; one over the
  * widget's max_upload is not sent, and `tooLarge(file)` says so on the page. */
-function sendPickedFile(input, model, kind, tooLarge) {
+export function sendPickedFile(input, model, kind, tooLarge) {
   input.addEventListener("change", async () => {
     const picked = input.files[0];
     input.value = "";
@@ -40,7 +39,7 @@ function sendPickedFile(input, model, kind, tooLarge) {
 }
 
 /** One alert per message: the error first, then each warning. */
-function alertsFor(error, warnings = []) {
+export function alertsFor(error, warnings = []) {
   return [...(error ? [h("div", { class: "tc-error", role: "alert" }, error)] : []),
     ...warnings.map((w) => h("div", { class: "tc-warning", role: "alert" }, w))];
 }
@@ -48,7 +47,7 @@ function alertsFor(error, warnings = []) {
 /** Object URLs for the bytes a view draws (PNGs, WAVs): `url(bytes, type)` while drawing; `redraw()`
  * starts a drawing and returns what frees the previous one's URLs, to call once the new one is on the
  * page; `free()` when the view goes. */
-function blobUrls() {
+export function blobUrls() {
   let current = [];
   return {
     url(bytes, type) {

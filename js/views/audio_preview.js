@@ -2,6 +2,8 @@
 // ([min0, max0, min1, max1, …] bytes) and are drawn as SVG; a log-mel spectrogram arrives as PNG
 // bytes; the clip itself as WAV bytes for the player. A batch of two clips shows padding and mask.
 
+import { h, alertsFor, blobUrls, sendPickedFile } from "../lib/dom.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 function s(tag, attrs = {}, ...children) {

@@ -1,6 +1,8 @@
 // ModelTypePicker view: a search box over a list of every model type, grouped by modality.
 // Choosing a type sends {edit: {model_type}}; Python starts a fresh design of that type.
 
+import { h, designOf } from "../lib/dom.js";
+
 export default {
   async render({ model, el, host }) {
     const design = await designOf(model, host);

@@ -1,6 +1,8 @@
 // BackbonePicker view: the config's own default, a transformers AutoBackbone type or a timm model;
 // which stages it hands on (out_features / out_indices); pretrained weights (timm).
 
+import { h, designOf } from "../lib/dom.js";
+
 const DEBOUNCE_MS = 400;
 const TIMM = "timm:";
 

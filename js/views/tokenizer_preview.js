@@ -4,6 +4,8 @@
 // Python owns the design: this view sends {action: "load" | "train", …}, {edit}/{reset} of options,
 // uploads as message buffers, and sets the `text`, `max_length` and `truncation` traits.
 
+import { h, alertsFor, designOf, enterCommits, sendPickedFile } from "../lib/dom.js";
+
 const MODES = { train: "train on text", vocab_file: "vocab file", pretrained: "pretrained folder or hub id" };
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);

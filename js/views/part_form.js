@@ -2,6 +2,8 @@
 // Python owns the design; this view sends edits ({edit: {path: value}} / {reset: [path]}) and draws
 // the design's `draft` (what was typed) and its own `view_errors` (what is wrong, by Spec path).
 
+import { h, designOf, enterCommits } from "../lib/dom.js";
+
 const DEBOUNCE_MS = 400;
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);

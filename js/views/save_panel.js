@@ -1,6 +1,8 @@
 // SavePanel view: the checkpoint folder, overwrite, Save and Verify, a progress bar and the result.
 // The work runs in Python (a background thread); this view sends {action} and draws the traits.
 
+import { h } from "../lib/dom.js";
+
 export default {
   render({ model, el }) {
     const uid = `tc${Math.random().toString(36).slice(2, 8)}`;

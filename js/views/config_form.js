@@ -2,6 +2,8 @@
 // Python owns the design; this view only sends edits ({edit: {path: value}} / {reset: [path]}) and
 // draws the design's `draft` (what was typed) and its own `view_errors` (what is wrong, by field path).
 
+import { h, designOf } from "../lib/dom.js";
+
 const GROUPS = ["sizes", "attention", "dropout", "embeddings", "other", "head"];
 const DEBOUNCE_MS = 400;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;

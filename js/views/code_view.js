@@ -4,6 +4,8 @@
 // extension (JupyterLab 4, Notebook 7) inserts the cell and sets `detail.handled` synchronously.
 // Anywhere else (VS Code, Colab, Voilà, no extension) the code goes to the clipboard instead.
 
+import { h, designOf, enterCommits } from "../lib/dom.js";
+
 const INSERT_EVENT = "composer:insert-cell";
 const INSERT_WAIT_MS = 300;
 

@@ -2,6 +2,8 @@
 // here), both halves previewed on one input, what the processor returns, the save → AutoProcessor round
 // trip, and Save. Sends {action: "build", processor, parts} and {action: "save", folder}.
 
+import { h, alertsFor, blobUrls, designOf, enterCommits } from "../lib/dom.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));

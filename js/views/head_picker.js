@@ -1,6 +1,8 @@
 // HeadPicker view: the architectures of the model type (base model first) with their tasks, and the
 // fields the chosen head reads, as the engine's catalog lists them (head_fields).
 
+import { h, designOf } from "../lib/dom.js";
+
 const DEBOUNCE_MS = 400;
 
 /** id2label as the form shows it: one label per line, in id order. */

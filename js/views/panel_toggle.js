@@ -1,6 +1,8 @@
 // PanelToggle view: a panel's heading as a button that opens and closes it. While its part of the
 // design has an error, the heading says so and where, open or closed (its accessible name includes it).
 
+import { h } from "../lib/dom.js";
+
 export default {
   render({ model, el }) {
     const caret = h("span", { class: "tc-caret", "aria-hidden": "true" });
