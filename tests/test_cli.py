@@ -89,12 +89,11 @@ def test_save_then_check(cli, tmp_path):
 
 
 def test_import_composer_is_light():
-    code = ("import sys, time; t = time.perf_counter(); import composer; "
-            "print(time.perf_counter() - t, 'torch' in sys.modules, 'transformers' in sys.modules)")
-    seconds, torch_loaded, transformers_loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert float(seconds) < 0.5
-    assert (torch_loaded, transformers_loaded) == ("False", "False")
+    """`--help` and the first render need no torch: importing the engine loads neither library (how
+    long that takes is a benchmark's figure, not a test's)."""
+    code = "import sys, composer; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
 
 
 def test_heads_of_a_type_without_classes_says_why(cli):
