@@ -75,16 +75,16 @@ def test_resample_string_is_corrected_with_a_warning(cli, tmp_path):
     assert "silently uses BILINEAR" in out.stderr
 
 
-def test_save_then_check(cli, tmp_path):
+def test_save_then_check(cli, cli_here, tmp_path):
     spec = tmp_path / "tiny.json"
     spec.write_text(json.dumps({"model_type": "bert", "architecture": "BertForMaskedLM", "config": {
         "num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 32,
         "vocab_size": 99}}))
-    out = cli("save", spec, tmp_path / "ck")
+    out = cli("save", spec, tmp_path / "ck")  # the real process once; the rest in this interpreter
     assert out.returncode == 0, out.stderr
-    assert cli("save", spec, tmp_path / "ck").returncode == 2
-    assert cli("save", spec, tmp_path / "ck", "--overwrite").returncode == 0
-    report = json.loads(cli("check", tmp_path / "ck", "--json").stdout)
+    assert cli_here("save", spec, tmp_path / "ck").returncode == 2
+    assert cli_here("save", spec, tmp_path / "ck", "--overwrite").returncode == 0
+    report = json.loads(cli_here("check", tmp_path / "ck", "--json").stdout)
     assert report["architecture"] == "BertForMaskedLM" and report["spec"] is True
 
 
