@@ -122,7 +122,25 @@ class _Blocks:
             self.opened.add(model.base_model_prefix)
 
     def drawn(self) -> list[dict[str, Any]]:
-        return self._ordered(list(self._walk(self.tree, "")))
+        return self._untied(self._ordered(list(self._walk(self.tree, ""))))
+
+    def _untied(self, blocks):
+        """A weight tied to one in an earlier block (an LM head's to the token embeddings) counted
+        there only, as the summary counts it: the blocks add up to the total."""
+        seen: dict[int, str] = {}
+        for block in blocks:
+            module = self.model.get_submodule(block["name"])
+            tensors = module._parameters.values() if block["label"].endswith("(own)") else module.parameters()
+            tied = {id(p): p.numel() for p in tensors if p is not None and id(p) in seen}
+            if tied:
+                n = sum(tied.values())
+                block.update(params=block["params"] - n * block["repeat"], each=block["each"] - n,
+                             tied={"params": n, "with": seen[next(iter(tied))]})
+                block["share"] = block["params"] / self.total
+            for p in (module._parameters.values() if block["label"].endswith("(own)") else module.parameters()):
+                if p is not None:
+                    seen.setdefault(id(p), block["label"])
+        return blocks
 
     def _walk(self, node, path):
         own = node["params"] - sum(c["params"] for c in node["children"])
