@@ -30,7 +30,7 @@ export default {
     const hint = h("div", { class: "tc-hint" });
     const flow = h("ol", { class: "tc-arch-flow", "aria-label": "Architecture blocks" });
     const fields = h("section", { class: "tc-arch-fields", "aria-label": "Config fields of the selected block", "aria-live": "polite" });
-    el.replaceChildren(h("div", { class: "tc-view tc-arch" }, title, notice, hint, flow, fields));
+    el.replaceChildren(h("section", { class: "tc-view tc-arch", "aria-label": "Architecture" }, title, notice, hint, flow, fields));
     const opened = new Set(); // blocks whose parts the person opened (by name, kept across updates)
     const closed = new Set(); // … and repeated blocks they closed (those start open)
     let selected = null; // name of the block whose fields are listed
@@ -58,7 +58,8 @@ export default {
       });
       fields.replaceChildren(
         h("h4", {}, `${block.label}${repeat} · ${block.class}`),
-        h("div", { class: "tc-hint" }, `${count(block.params)} parameters${each}, ${percent(block.share)} of the total · output ${block.shape}`),
+        h("div", { class: "tc-hint" }, `${count(block.params)} parameters${each}, ${percent(block.share)} of the total · output ${block.shape}`
+          + (block.tied ? ` · ${count(block.tied.params)} more tied to ${block.tied.with}` : "")),
         items.length
           ? h("ul", { class: "tc-arch-field-list", "aria-label": `Config fields of ${block.label}` }, ...items)
           : h("div", { class: "tc-hint" }, "No config field shapes this block directly."));
