@@ -16,6 +16,15 @@ _EMBEDDINGS = re.compile(r"Embeddings?$")  # a module of embedding tables: what 
 _PATCH = re.compile(r"patch_?embed", re.IGNORECASE)  # a patch embedding (class or attribute): all of it counts
 
 
+def holds_embeddings(name: str, module) -> bool:
+    """A token or position table, a module of them, or a patch embedding (by class or attribute name)."""
+    import torch
+
+    cls = type(module).__name__
+    return isinstance(module, torch.nn.Embedding) or bool(_EMBEDDINGS.search(cls) or _PATCH.search(cls)
+                                                           or _PATCH.search(name))
+
+
 def with_total(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary with total and memory taken from its tree's root."""
     total = summary["tree"]["params"]
@@ -25,8 +34,6 @@ def with_total(summary: dict[str, Any]) -> dict[str, Any]:
 def summarize_model(model) -> dict[str, Any]:
     """The summary of a built model (any device), from one walk of its module tree: on a 70B design
     each extra pass (``parameters()``, ``modules()``) costs as much as the rest of the summary."""
-    import torch
-
     unique: dict[int, Any] = {}  # every parameter once: tied tensors (one object, two names) count once
     embedding_ids: set[int] = set()
 
@@ -35,7 +42,7 @@ def summarize_model(model) -> dict[str, Any]:
         unique.update(own)
         cls = type(module).__name__
         in_patch = in_patch or bool(_PATCH.search(cls) or _PATCH.search(name))
-        if in_patch or isinstance(module, torch.nn.Embedding) or _EMBEDDINGS.search(cls):
+        if in_patch or holds_embeddings(name, module):
             embedding_ids.update(own)
         sizes = {key: p.numel() for key, p in own.items()}
         children = []

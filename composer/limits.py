@@ -24,6 +24,7 @@ MAX_VOCAB = 2**26  # any vocabulary size (67,108,864): 3x the largest default, l
 MAX_CONFIG_INT = 2**31 - 1  # any other integer of a config: the largest index a torch int32 kernel takes
 MAX_EXPERTS = 65_536  # experts of a mixture-of-experts layer: 4x the most any default has (doge: 16,384)
 MAX_MODULES = 50_000  # modules one design builds, for counts no name says (albert groups, mimi quantizers) and products (BERT at MAX_LAYERS: 18,012)
+MAX_TRACED_MODULES = 1_000  # modules of a model whose output shapes a meta forward pass reads (~1 ms each); larger: "—"
 MAX_CACHED_SUMMARIES = 32  # designs whose summary (and weights' bytes) is kept, for undo and re-renders
 MAX_CACHED_VARIANTS = 16  # few-layer builds kept by composer.repeats: an edit of a layer count reuses them
 MAX_CACHED_SECTIONS = 256  # checked sections kept by composer.sections: an edit re-checks only the section it changed

@@ -58,11 +58,13 @@ def _read_with_an_index(config_module: str) -> frozenset[str]:
 
 
 class Measured(NamedTuple):
-    """What the edit path needs of a built design: its summary, its weights' bytes, its config."""
+    """What the edit path needs of a built design: its summary, its weights' bytes, its config, and the
+    meta model the summary was read from (the few-layer variant, or the whole model)."""
 
     summary: dict[str, Any]
     weight_bytes: int
     config: Any
+    model: Any
 
 
 def _layer_counts(config, given: dict[str, Any]) -> dict[str, int] | None:
@@ -219,7 +221,7 @@ def measure(spec: Spec, config=None) -> Measured | None:
     if len(extra) != sum(map(len, growth.values())):  # one list grown by two counts
         return None
     full, full_bytes = _predicted(base, extra)
-    return Measured(full, full_bytes, config)
+    return Measured(full, full_bytes, config, model)
 
 
 _MEASURED: OrderedDict[str, Measured] = OrderedDict()
@@ -234,7 +236,7 @@ def measured(spec: Spec) -> Measured:
         got = None if config is None else measure(spec, config)
         if got is None:
             model = build_meta_model(spec, config)
-            got = Measured(summarize_model(model), weight_bytes(model), model.config)
+            got = Measured(summarize_model(model), weight_bytes(model), model.config, model)
         _MEASURED[key] = got
         while len(_MEASURED) > limits.MAX_CACHED_SUMMARIES:
             _MEASURED.popitem(last=False)

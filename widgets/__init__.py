@@ -2,6 +2,7 @@
 
 Each part is usable alone (``ConfigForm(spec=...)``); inside a Composer they share one design."""
 
+from widgets.architecture_view import ArchitectureView
 from widgets.audio_preview import AudioPreview
 from widgets.backbone_picker import BackbonePicker
 from widgets.code_view import CodeView
@@ -15,5 +16,5 @@ from widgets.processor_builder import ProcessorBuilder
 from widgets.save_panel import SavePanel
 from widgets.tokenizer_preview import TokenizerPreview
 
-__all__ = ["AudioPreview", "BackbonePicker", "CodeView", "Composer", "ConfigForm", "HeadPicker", "ImagePreview",
+__all__ = ["ArchitectureView", "AudioPreview", "BackbonePicker", "CodeView", "Composer", "ConfigForm", "HeadPicker", "ImagePreview",
            "ModelSummary", "ModelTypePicker", "ProcessorBuilder", "SavePanel", "TokenizerPreview"]

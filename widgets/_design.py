@@ -84,12 +84,14 @@ def quick_errors(draft: dict) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class Built:
-    """What one validation of a design gives the views: the normalised Spec, its summary and code, and the
-    warnings its sections gave (each begins with its field, e.g. "image_processor.options.resample: ...")."""
+    """What one validation of a design gives the views: the normalised Spec, its summary, code and
+    architecture drawing, and the warnings its sections gave (each begins with its field, e.g.
+    "image_processor.options.resample: ...")."""
 
     spec: Spec
     summary: dict[str, Any]
     code: str
+    architecture: dict[str, Any]
     warned: tuple[tuple[type[Warning], str], ...]  # (category, message), in the order raised
 
     @property
@@ -107,6 +109,7 @@ class Built:
 def rebuilt(draft: str) -> Built:
     """The design of a draft (its JSON), validated once (SpecError if it is not valid). Cached with its
     warnings: going back to an earlier design (an undo) shows the same notes again."""
+    from composer.architecture import architecture
     from composer.codegen import to_code
     from composer.summary import summarize
     from composer.validation import ready
@@ -114,8 +117,8 @@ def rebuilt(draft: str) -> Built:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         valid = ready(Spec.from_dict(json.loads(draft)))
-        summary, code = summarize(valid), to_code(valid)
-    return Built(valid, summary, code, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught)))
+        summary, code, drawing = summarize(valid), to_code(valid), architecture(valid)
+    return Built(valid, summary, code, drawing, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught)))
 
 
 @functools.cache
@@ -299,6 +302,7 @@ class Design:
 
     def _accept(self, built: Built) -> None:
         self.spec, self.summary, self.code, self.notes = built.spec, built.summary, built.code, built.notes
+        self.architecture = built.architecture
         self.draft = built.spec.to_dict()
         self.errors: dict[str, str] = {}
         self._edited, self._deep = [], {}

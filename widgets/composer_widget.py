@@ -10,6 +10,7 @@ import ipywidgets
 from composer.spec import Spec
 from widgets._base import SECTION_TITLES, DesignAPI, field_words, in_section
 from widgets._design import Design
+from widgets.architecture_view import ArchitectureView
 from widgets.audio_preview import AudioPreview
 from widgets.backbone_picker import BackbonePicker
 from widgets.code_view import CodeView
@@ -29,9 +30,9 @@ PREPROCESSING = (("tokenizer", TokenizerPreview), ("image_processor", ImagePrevi
 
 
 class Composer(DesignAPI, ipywidgets.VBox):
-    """Pick a model type, edit its config, head and backbone, watch the summary, get the code and save
-    the checkpoint. ``Composer(spec=...)`` and ``Composer.from_file(path)`` restore a design, ``.spec``
-    returns it and ``.save_spec(path)`` writes it."""
+    """Pick a model type, edit its config, head and backbone, watch the summary and the architecture
+    drawing, get the code and save the checkpoint. ``Composer(spec=...)`` and ``Composer.from_file(path)``
+    restore a design, ``.spec`` returns it and ``.save_spec(path)`` writes it."""
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
         self._design = design = Design(spec)
@@ -41,13 +42,16 @@ class Composer(DesignAPI, ipywidgets.VBox):
         self.backbone_picker = BackbonePicker(design=design, error_scope="own")
         self.config_form = ConfigForm(design=design, hide_groups=["head"], error_scope="own")
         self.model_summary = ModelSummary(design=design)
+        self.architecture_view = ArchitectureView(design=design)
         self.code_view = CodeView(design=design)
         self.save_panel = SavePanel(design=design)
         edit = ipywidgets.VBox([self.head_picker, self.backbone_picker, self.config_form],
                                layout=ipywidgets.Layout(flex="1 1 420px", min_width="320px"))
-        self.model_summary.layout = ipywidgets.Layout(flex="1 1 360px", min_width="300px")
-        self.model_summary.add_class("tc-sticky")
-        middle = ipywidgets.HBox([edit, self.model_summary],
+        # The summary and the drawing beside the form, in view while the form scrolls.
+        side = ipywidgets.VBox([self.model_summary, self.architecture_view],
+                               layout=ipywidgets.Layout(flex="1 1 360px", min_width="300px"))
+        side.add_class("tc-sticky")
+        middle = ipywidgets.HBox([edit, side],
                                  layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         # Built when first opened: a preview computes on construction, and most designs use one or two.
         self.toggles = {key: PanelToggle(title=SECTION_TITLES[key]) for key, _ in PREPROCESSING}

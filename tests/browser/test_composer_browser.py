@@ -92,6 +92,27 @@ def test_screenshots_in_light_and_dark_theme(lab, composer, artifacts):
     assert colours["dark"] != colours["light"]  # the text follows the theme's variables
 
 
+def test_the_architecture_drawing_follows_the_layer_count(lab, composer, artifacts):
+    drawing = composer.get_by_role("region", name="Architecture")
+    blocks = drawing.get_by_role("list", name="Architecture blocks")
+    n_layers = composer.get_by_label("n_layers", exact=True)
+    layers = int(n_layers.input_value())
+    expect(blocks).to_contain_text(f"×{layers}")
+    blocks.get_by_role("button", name=re.compile(r"^layer\b")).click()
+    expect(drawing.get_by_role("list", name="Config fields of layer")).to_contain_text("config.n_layers")
+    expect(drawing.get_by_role("list", name="Parts of layer")).to_contain_text("attention")
+
+    commit(n_layers, str(layers + 1))
+    expect(blocks).to_contain_text(f"×{layers + 1}")
+    expect(drawing.get_by_role("list", name="Config fields of layer")).to_contain_text("config.n_heads")
+    colours = {}
+    for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+        lab.set_theme(theme)
+        lab.screenshot(drawing, artifacts / f"architecture-{name}.png")
+        colours[name] = blocks.get_by_role("button", name=re.compile(r"^layer\b")).evaluate("e => getComputedStyle(e).color")
+    assert colours["dark"] != colours["light"]
+
+
 def test_copy_puts_the_code_on_the_clipboard(lab, composer):
     lab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
     composer.get_by_role("button", name="Copy").click()
