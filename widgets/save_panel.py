@@ -30,6 +30,7 @@ class SavePanel(DesignWidget):
     # Progress
     busy = traitlets.Bool(False).tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)  # fraction of the bytes done
+    cancellable = traitlets.Bool(False).tag(sync=True)  # a save is running that Cancel can stop
     cancelling = traitlets.Bool(False).tag(sync=True)  # Cancel was pressed; the save stops at its next step
 
     # Result
@@ -115,7 +116,7 @@ class SavePanel(DesignWidget):
             job, args = self._write, (self._design.spec, self._design.summary["total"])
         else:
             job, args = self.verify, ()
-        self.busy, self.progress = True, 0.0
+        self.busy, self.progress, self.cancellable = True, 0.0, name == "save"
         self._cancel = threading.Event() if name == "save" else None
         self._thread = threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True)
         self._thread.start()
@@ -134,4 +135,4 @@ class SavePanel(DesignWidget):
         except Exception as err:  # a transformers failure while saving or loading: shown, not lost in a log
             self.status = f"Failed: {type(err).__name__}: {err}"
         finally:
-            self.busy = False
+            self.busy = self.cancellable = False
