@@ -51,22 +51,13 @@ class Progress:
         return min(1.0, self.done / self.total) if self.total else 1.0
 
     def line(self) -> str:
-        """``Writing the weights: 1.2 of 3.1 GiB · 61% · 8 s left`` (the command line's and the panel's)."""
-        parts = [f"{self.stage[:1].upper()}{self.stage[1:]}"]
-        detail = []
-        if self.stage_total:
-            detail.append(f"{_amount(self.stage_done, self.stage_total)}")
-        if self.total and self.done < self.total:
-            detail.append(f"{100 * self.fraction:.0f}%")
-            detail.append(f"{seconds(self.left)} left" if self.left is not None else f"{seconds(self.elapsed)} so far")
-        return parts[0] + (": " + " · ".join(detail) if detail else "")
-
-
-def _amount(done: int, total: int) -> str:
-    """``1.2 of 3.1 GiB``: both in the total's unit."""
-    unit = human(total, "B").split()[-1]
-    scale = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
-    return f"{done / scale:.1f} of {human(total, 'B')}" if unit != "B" else f"{done} of {total} B"
+        """``Writing the weights: 1.2 GiB of 3.1 GiB · 61% · 8 s left`` (the command line's and the panel's)."""
+        detail = [f"{human(self.stage_done, 'B')} of {human(self.stage_total, 'B')}"] if self.stage_total else []
+        if self.done < self.total:
+            detail += [f"{100 * self.fraction:.0f}%",
+                       f"{seconds(self.left)} left" if self.left is not None else f"{seconds(self.elapsed)} so far"]
+        title = self.stage[:1].upper() + self.stage[1:]
+        return f"{title}: {' · '.join(detail)}" if detail else title
 
 
 def seconds(s: float) -> str:

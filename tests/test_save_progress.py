@@ -62,7 +62,7 @@ def test_progress_counts_bytes_to_the_total_and_time_left_from_the_clock(tmp_pat
         if r.done:
             assert r.left == pytest.approx(r.elapsed * (r.total - r.done) / r.done)
     middle = writing[len(writing) // 2]
-    assert middle.line() == (f"Writing the weights: {middle.stage_done / 1024:.1f} of "
+    assert middle.line() == (f"Writing the weights: {middle.stage_done / 1024:.1f} KiB of "
                              f"{middle.stage_total / 1024:.1f} KiB · {100 * middle.fraction:.0f}% · "
                              f"{round(middle.left)} s left")
 

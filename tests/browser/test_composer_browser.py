@@ -152,7 +152,7 @@ def test_a_save_shows_its_bytes_and_cancel_leaves_no_folder(lab, composer, lab_r
     composer.get_by_label("folder", exact=True).fill("big_checkpoint")
     composer.get_by_role("button", name="Save", exact=True).click()
     bar = composer.get_by_role("progressbar", name="save progress")
-    expect(bar).to_have_attribute("aria-valuetext", re.compile(r"^Building the model: [\d.]+ of [\d.]+ MiB · \d+%"))
+    expect(bar).to_have_attribute("aria-valuetext", re.compile(r"^Building the model: [\d.]+ [KMG]?i?B of [\d.]+ MiB · \d+%"))
     composer.get_by_role("button", name="Cancel").click()
     status = composer.get_by_role("status", name="save status")
     expect(status).to_have_text(f"Cancelled: nothing was written ({lab_root / 'big_checkpoint'} was not made)",
