@@ -33,6 +33,7 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     (composer.progress, timed by ``clock``); once ``cancel`` is set the save stops at the next parameter
     or chunk (Cancelled) until the folder is being replaced."""
     meter = Meter(progress or (lambda report: None), cancel, clock)
+    meter.begin("checking the design")
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
     existed = target.exists()
@@ -41,6 +42,7 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     meta = build_meta_model(spec)
     meter.plan(building=parameter_bytes(meta), writing=weight_bytes(meta))
     try:
+        meter.check()
         with writing(target, overwrite, meter) as tmp:
             meter.begin("building the model", "building")
             with counting_build(meter):

@@ -36,7 +36,8 @@ class Cancelled(SpecError):
 @dataclass(frozen=True)
 class Progress:
     """One report: the stage, the bytes done of the total (all stages), those of this stage, the
-    seconds since the start and the seconds left at the rate so far (None until something is done)."""
+    seconds since the start and the seconds left at the rate since the first byte was counted (None
+    until then: the checks before the build count no bytes)."""
 
     stage: str
     done: int
@@ -48,7 +49,7 @@ class Progress:
 
     @property
     def fraction(self) -> float:
-        return min(1.0, self.done / self.total) if self.total else 1.0
+        return min(1.0, self.done / self.total) if self.total else 0.0  # nothing planned yet: not measured
 
     def line(self) -> str:
         """``Writing the weights: 1.2 GiB of 3.1 GiB · 61% · 8 s left`` (the command line's and the panel's)."""
@@ -82,6 +83,7 @@ class Meter:
         self._totals: dict[str, int] = {}
         self.stage, self._key, self._done, self._stage_done, self._stage_total = "", None, 0, 0, 0
         self._cancellable, self._next = True, 0
+        self._counting_since: float | None = None  # when the first byte was counted: the rate's start
 
     def plan(self, **totals: int) -> None:
         """The stages whose bytes are counted, and their expected bytes (``building=…, writing=…``)."""
@@ -107,6 +109,8 @@ class Meter:
         step = min(nbytes, self._stage_total - self._stage_done)
         if step <= 0:
             return
+        if self._counting_since is None:
+            self._counting_since = self._clock()
         self._stage_done += step
         self._done += step
         if self._done >= self._next:
@@ -129,8 +133,10 @@ class Meter:
     def _emit(self) -> None:
         total = self.total
         self._next = self._done + max(1, total // REPORTS)
-        elapsed = self._clock() - self._start
-        left = elapsed * (total - self._done) / self._done if self._done and elapsed > 0 else None
+        now = self._clock()
+        counting = now - self._counting_since if self._counting_since is not None else 0
+        left = counting * (total - self._done) / self._done if self._done and counting > 0 else None
+        elapsed = now - self._start
         self._report(Progress(self.stage, self._done, total, self._stage_done, self._stage_total, elapsed, left))
 
 
