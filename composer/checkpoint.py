@@ -3,47 +3,67 @@ written, composer.files.json), atomically, and read back with transformers alone
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from composer import catalog, folder_check
-from composer.build import build_model, build_processors, check_fits, meta_model
+from composer.build import build_meta_model, build_model, build_processors, check_fits, meta_model
 from composer.codegen import SAVED
+from composer.counting import weight_bytes
 from composer.errors import SpecError, one_line
 from composer.hub import NO_REMOTE_CODE
 from composer.paths import checked_path, is_dir
+from composer.progress import Cancelled, Flag, Meter, Progress, counting_build, parameter_bytes
 from composer.safe_folder import admit, repair, target_path, writing
 from composer.spec import Spec
 from composer.validation import ready
+from composer.weights_file import streaming
 
 SPEC_FILE = "composer.spec.json"
 
 
 def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
-         progress: Callable[[str, float], None] | None = None) -> Path:
+         progress: Callable[[Progress], None] | None = None, cancel: Flag | None = None,
+         clock: Callable[[], float] = time.monotonic) -> Path:
     """Build on CPU and write the folder. The build goes to a hidden folder beside the target that then
-    replaces it atomically (composer.safe_folder): an interrupted or failed save leaves the old folder
-    or nothing, and a folder the composer did not write is never replaced, whatever ``overwrite`` says."""
-    report = progress or (lambda stage, fraction: None)
+    replaces it atomically (composer.safe_folder): an interrupted, failed or cancelled save leaves the
+    old folder or nothing, and a folder the composer did not write is never replaced, whatever
+    ``overwrite`` says. ``progress`` gets the bytes made and written of the total and the time left
+    (composer.progress, timed by ``clock``); once ``cancel`` is set the save stops at the next parameter
+    or chunk (Cancelled) until the folder is being replaced."""
+    meter = Meter(progress or (lambda report: None), cancel, clock)
+    meter.begin("checking the design")
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
+    existed = target.exists()
     spec = ready(spec)
     check_fits(spec)  # before anything is written
-    with writing(target, overwrite, report) as tmp:
-        report("building the model", 0.05)
-        model = build_model(spec, device="cpu")
-        parts = build_processors(spec)
-        report("writing the weights", 0.5)
-        model.save_pretrained(tmp)
-        report("writing the processors", 0.85)
-        if "processor" in parts:
-            parts["processor"].save_pretrained(tmp)
-        else:
-            for name in SAVED:
-                if name in parts:
-                    parts[name].save_pretrained(tmp)
-        (tmp / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
-    report("saved", 1.0)
+    meta = build_meta_model(spec)
+    meter.plan(building=parameter_bytes(meta), writing=weight_bytes(meta))
+    try:
+        meter.check()
+        with writing(target, overwrite, meter) as tmp:
+            meter.begin("building the model", "building")
+            with counting_build(meter):
+                model = build_model(spec, device="cpu")
+            meter.begin("building the processors")
+            parts = build_processors(spec)
+            meter.begin("writing the weights", "writing")
+            with streaming(meter):
+                model.save_pretrained(tmp)
+            meter.begin("writing the processors")
+            if "processor" in parts:
+                parts["processor"].save_pretrained(tmp)
+            else:
+                for name in SAVED:
+                    if name in parts:
+                        parts[name].save_pretrained(tmp)
+            (tmp / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
+    except Cancelled:
+        raise Cancelled(f"nothing was written, {target} is as it was" if existed else
+                        f"nothing was written ({target} was not made)") from None
+    meter.begin("saved")
     return target
 
 

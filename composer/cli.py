@@ -70,10 +70,20 @@ def _save(args) -> str:
     from composer.checkpoint import save
     from composer.safe_folder import FolderExists
 
+    terminal = sys.stderr if sys.stderr.isatty() else None  # progress for a person watching, not for a log
+
+    def show(progress) -> None:
+        terminal.write(f"\r{progress.line()}\x1b[K")  # one line, rewritten in place
+        terminal.flush()
+
     try:
-        return f"{save(args.spec, args.dir, overwrite=args.overwrite)}\n"
+        return f"{save(args.spec, args.dir, overwrite=args.overwrite, progress=show if terminal else None)}\n"
     except FolderExists as err:
         raise err.told("pass --overwrite") from None
+    finally:
+        if terminal:
+            terminal.write("\r\x1b[K")
+            terminal.flush()
 
 
 def _check(args) -> str:

@@ -47,6 +47,7 @@ MIN_TRAINING_FREQUENCY = 0  # min_frequency: how often a pair must occur to be m
 
 # ----- saving a checkpoint folder -----------------------------------------------------------------
 SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused
+SAVE_CHUNK_BYTES = 64 * 2**20  # a save writes its weights this much at a time: the step of its progress and of a Cancel
 
 # ----- checkpoint folders (read before anything trusts them) -----------------------------------
 MAX_FOLDER_JSON_BYTES = 16 * 2**20  # config.json and the processors' configs (a tokenizer_config.json with many added tokens is a few MB)

@@ -29,13 +29,12 @@ from typing import Callable, Iterator
 from composer import limits
 from composer.errors import ComposerWarning, SpecError, one_line, shown
 from composer.paths import checked_path, read_regular
+from composer.progress import Meter
 
 MANIFEST = "composer.files.json"
 _TAG = "transformers-composer"  # what a manifest says wrote the folder
 _HEX = 8  # random hex digits in a leftover's name
 _SIBLING_EXTRA = len(f"..{'0' * _HEX}.partial")  # what a hidden sibling adds to the target's name
-
-Report = Callable[[str, float], None]
 
 
 class FolderExists(SpecError):
@@ -267,9 +266,10 @@ def _move_in(src: Path, dst: Path) -> None:
 
 
 @contextmanager
-def writing(target: Path, overwrite: bool, report: Report) -> Iterator[Path]:
+def writing(target: Path, overwrite: bool, meter: Meter) -> Iterator[Path]:
     """The hidden folder to build in; when the block ends it replaces the target (or, on any error,
-    it and the parent folders made for it are removed). ``target`` comes from ``target_path``."""
+    it and the parent folders made for it are removed). ``target`` comes from ``target_path``. A
+    cancel is taken until the replace starts (``meter.final``)."""
     admit(target, overwrite)  # before building: a refusal costs nothing
     existed = os.path.lexists(target)
     made = _make_parents(target.parent)
@@ -286,7 +286,7 @@ def writing(target: Path, overwrite: bool, report: Report) -> Iterator[Path]:
                 try:
                     _seal(tmp)
                     admit(target, overwrite, appeared=not existed)  # under the lock, right before the replace
-                    _replace(tmp, target, report)
+                    _replace(tmp, target, meter)
                     _fsync(target.parent)
                 except FileExistsError:  # a folder arrived in the instant before the rename
                     raise _changed(target) from None
@@ -345,10 +345,10 @@ def _remove_build(tmp: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _replace(tmp: Path, target: Path, report: Report) -> None:
+def _replace(tmp: Path, target: Path, meter: Meter) -> None:
     """Put the sealed build at the target; at every instant the old or the new folder is there (but
     for the fallback's two renames, which ``repair`` undoes if this process dies between them)."""
-    report("replacing the folder", 0.95)
+    meter.final("replacing the folder")
     if not os.path.lexists(target):
         _move_in(tmp, target)
         return
@@ -370,13 +370,13 @@ def _replace(tmp: Path, target: Path, report: Report) -> None:
         try:
             if _not_ours(old):
                 raise _changed(target)
-            report("moving the new folder in", 0.96)
+            meter.begin("moving the new folder in")
             _move_in(tmp, target)
         except BaseException:
             if not os.path.lexists(target):
                 os.rename(old, target)
             raise
-    report("removing the old folder", 0.98)
+    meter.begin("removing the old folder")
     rest = _discard(old)
     if rest:
         _warn([f"kept {old}: it holds files a save did not write ({_few(rest)})"])

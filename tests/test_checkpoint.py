@@ -58,8 +58,8 @@ def test_a_file_the_person_added_is_never_deleted(tmp_path):
 
 
 def test_interrupted_save_leaves_nothing(tmp_path):
-    def interrupt(stage, fraction):
-        if stage == "writing the processors":
+    def interrupt(report):
+        if report.stage == "writing the processors":
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -71,8 +71,8 @@ def test_interrupted_overwrite_keeps_the_old_folder(tmp_path):
     target = save(TINY, tmp_path / "ck")
     before = (target / "model.safetensors").read_bytes()
 
-    def interrupt(stage, fraction):
-        if stage == "writing the weights":
+    def interrupt(report):
+        if report.stage == "writing the weights":
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

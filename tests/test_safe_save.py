@@ -30,8 +30,8 @@ PAUSED = """
 import json, sys
 from composer.checkpoint import save
 spec, target, stage = json.loads(sys.argv[1]), *sys.argv[2:]
-def progress(name, fraction):
-    if name == stage:
+def progress(report):
+    if report.stage == stage and not report.stage_done:
         print("paused", flush=True)
         sys.stdin.readline()
 save(spec, target, overwrite=True, progress=progress)
@@ -54,8 +54,8 @@ for target, stage, rename in jobs:
     if pid == 0:
         if rename == "no-renameat2":
             safe_folder._renameat2 = None
-        def progress(name, fraction):
-            if name == stage:
+        def progress(report):
+            if report.stage == stage:
                 os.kill(os.getpid(), signal.SIGKILL)
         try:
             save(spec, target, overwrite=True, progress=progress)
@@ -228,8 +228,8 @@ def test_saves_racing_in_threads_replace_one_after_the_other(tmp_path):
 def test_a_folder_that_appears_during_a_save_is_kept(tmp_path):
     target = tmp_path / "ck"
 
-    def another_program(stage, fraction):
-        if stage == "writing the weights":
+    def another_program(report):
+        if report.stage == "writing the weights" and not report.stage_done:
             target.mkdir()
             (target / "data.csv").write_text("1,2,3")
 
@@ -241,8 +241,8 @@ def test_a_folder_that_appears_during_a_save_is_kept(tmp_path):
 def test_an_empty_folder_that_appears_during_a_save_without_overwrite_is_kept(tmp_path):
     target = tmp_path / "ck"
 
-    def another_program(stage, fraction):
-        if stage == "writing the processors":
+    def another_program(report):
+        if report.stage == "writing the processors":
             target.mkdir()
 
     with pytest.raises(FolderExists, match="appeared during the save"):
@@ -312,8 +312,8 @@ def test_a_failure_between_the_two_renames_puts_the_old_folder_back_at_once(tmp_
     target = save(TINY, tmp_path / "ck")
     monkeypatch.setattr(safe_folder, "_renameat2", None)
 
-    def interrupt(stage, fraction):
-        if stage == "moving the new folder in":
+    def interrupt(report):
+        if report.stage == "moving the new folder in":
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -325,8 +325,8 @@ def test_a_failure_between_the_two_renames_puts_the_old_folder_back_at_once(tmp_
 
 
 def test_a_failing_build_leaves_no_parent_folders(tmp_path):
-    def fail(stage, fraction):
-        if stage == "writing the processors":
+    def fail(report):
+        if report.stage == "writing the processors":
             raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):

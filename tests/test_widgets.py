@@ -511,6 +511,29 @@ def test_save_button_runs_in_the_background_and_reports(tmp_path):
     assert panel.report["parameters"] == summarize(TINY)["total"]
 
 
+def test_cancel_stops_the_save_and_leaves_the_folder_as_it_was(tmp_path):
+    from filelock import FileLock
+
+    panel = SavePanel(spec=TINY)
+    panel.folder = str(tmp_path / "ckpt")
+    with FileLock(tmp_path / ".ckpt.composer.lock"):  # another save holds the folder: this one waits for it
+        front_end(panel, {"action": "save"})
+        assert panel.cancellable  # the Cancel button shows
+        front_end(panel, {"action": "cancel"})  # taken at the save's next step, once it has the folder
+    panel.wait()
+    assert panel.status == f"Cancelled: nothing was written ({tmp_path / 'ckpt'} was not made)"
+    assert list(tmp_path.iterdir()) == [] and not panel.busy and not panel.cancellable and not panel.cancelling
+
+
+def test_the_summary_carries_its_memory_chart_and_a_device_marker():
+    view = ModelSummary(spec=TINY)
+    chart = view.summary["chart"]
+    assert [bar["label"] for bar in chart["bars"]] == ["fp32", "fp16 / bf16", "int8"]
+    assert chart["bars"][0]["bytes"] == 4 * view.summary["total"] and chart["marker"] is None
+    view.device_memory = 2**20
+    assert view.summary["chart"]["marker"] == {"label": "device memory", "bytes": 2**20}
+
+
 def test_save_panel_follows_the_engines_rules_for_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("mine")

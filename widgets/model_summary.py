@@ -6,6 +6,7 @@ from typing import Any
 
 import traitlets
 
+from composer.memory_chart import chart, weight_bars
 from widgets._base import DesignWidget, bundle
 from widgets._design import Design
 
@@ -47,12 +48,20 @@ class ModelSummary(DesignWidget):
     lists_errors = False  # the shared design's notice says where the error is
 
     # Summary
-    summary = traitlets.Dict().tag(sync=True)  # architecture, total, trainable, embeddings, memory, tree
+    summary = traitlets.Dict().tag(sync=True)  # architecture, total, …, tree, and the memory chart (chart)
 
-    _shown: tuple[str, dict[str, Any]] = ("", {})  # (design key, summary with its compacted tree)
+    # Memory chart: a device's memory in bytes, drawn as a marker across the bars (None: no marker)
+    device_memory = traitlets.Int(None, allow_none=True, min=1)
+
+    _shown: tuple[Any, dict[str, Any]] = ("", {})  # (design key and marker, summary with its compacted tree)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        key = design.spec.key()
+        key = (design.spec.key(), self.device_memory)
         if key != self._shown[0]:
-            self._shown = (key, {**design.summary, "tree": compact(design.summary["tree"])})
+            self._shown = (key, {**design.summary, "tree": compact(design.summary["tree"]),
+                                 "chart": chart(weight_bars(design.summary["memory"]), self.device_memory)})
         return {**super()._state(design), "summary": self._shown[1]}
+
+    @traitlets.observe("device_memory")
+    def _redraw(self, change) -> None:
+        self._sync(self._design)

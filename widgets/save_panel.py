@@ -10,14 +10,15 @@ from typing import Any
 import traitlets
 
 from composer.errors import SpecError
+from composer.progress import Cancelled, Progress
 from composer.safe_folder import FolderExists
 from widgets._base import DesignWidget, bundle, where
 
 
 class SavePanel(DesignWidget):
     """Save and verify the last valid design. From the buttons the work runs in a background thread
-    with a progress bar, so the kernel keeps answering edits; from Python, ``save()`` and ``verify()``
-    simply block and return."""
+    with a progress bar (bytes made and written of the total, time left) and a Cancel button, so the
+    kernel keeps answering edits; from Python, ``save()`` and ``verify()`` simply block and return."""
 
     _esm = bundle("save_panel.js")
     lists_errors = False
@@ -28,7 +29,9 @@ class SavePanel(DesignWidget):
 
     # Progress
     busy = traitlets.Bool(False).tag(sync=True)
-    progress = traitlets.Float(0.0).tag(sync=True)
+    progress = traitlets.Float(0.0).tag(sync=True)  # fraction of the bytes done
+    cancellable = traitlets.Bool(False).tag(sync=True)  # a save is running that Cancel can stop
+    cancelling = traitlets.Bool(False).tag(sync=True)  # Cancel was pressed; the save stops at its next step
 
     # Result
     status = traitlets.Unicode("").tag(sync=True)
@@ -36,6 +39,7 @@ class SavePanel(DesignWidget):
 
     _saved: tuple[Path, int] | None = None  # the folder last saved here and its parameter count
     _thread: threading.Thread | None = None  # the work a button started
+    _cancel: threading.Event | None = None  # set by Cancel: the running save stops at its next step
 
     def wait(self) -> None:
         """Wait until the Save or Verify a button started has finished (scripts, tests)."""
@@ -47,7 +51,15 @@ class SavePanel(DesignWidget):
         an error is refused (SpecError), never saved as its last valid state."""
         self._design.flush()  # a Save right after an edit saves that edit
         self._refuse_errors()
+        self._cancel = threading.Event()  # cancel() from another thread stops it
         return self._write(self._design.spec, self._design.summary["total"])
+
+    def cancel(self) -> None:
+        """Stop the running save at its next parameter or chunk: nothing it wrote is left on disk, and a
+        folder it would have replaced is kept as it was."""
+        if self._cancel is not None:
+            self._cancel.set()
+            self.cancelling = True
 
     def _refuse_errors(self) -> None:
         errors = self._design.errors
@@ -73,17 +85,24 @@ class SavePanel(DesignWidget):
     def _write(self, spec, total: int) -> Path:
         from composer.checkpoint import save
 
-        def progress(stage: str, fraction: float) -> None:
-            self.progress = fraction
-            self.status = f"{stage.capitalize()}…"
+        def progress(report: Progress) -> None:
+            with self.hold_sync():
+                self.progress = report.fraction
+                self.status = report.line()
 
         self.report = {}
-        path = save(spec, self.folder, overwrite=self.overwrite, progress=progress)
+        try:
+            path = save(spec, self.folder, overwrite=self.overwrite, progress=progress, cancel=self._cancel)
+        finally:
+            self._cancel, self.cancelling = None, False
         self._saved = (path, total)
         self.status = f"Saved {spec.architecture or spec.model_type} ({total:,} parameters) to {path}"
         return path
 
     def _action(self, name: str, content: dict[str, Any]) -> None:
+        if name == "cancel":
+            self.cancel()
+            return
         if self.busy or name not in ("save", "verify"):
             return
         if name == "save":
@@ -97,13 +116,16 @@ class SavePanel(DesignWidget):
             job, args = self._write, (self._design.spec, self._design.summary["total"])
         else:
             job, args = self.verify, ()
-        self.busy, self.progress = True, 0.0
+        self.busy, self.progress, self.cancellable = True, 0.0, name == "save"
+        self._cancel = threading.Event() if name == "save" else None
         self._thread = threading.Thread(target=self._run, args=(job, *args), name=f"composer-{name}", daemon=True)
         self._thread.start()
 
     def _run(self, job, *args) -> None:
         try:
             job(*args)
+        except Cancelled as err:
+            self.status = f"Cancelled: {err.message.removeprefix('cancelled; ')}"
         except FolderExists as err:
             self.status = f"Failed: {err.told('tick overwrite').message}"
         except SpecError as err:
@@ -113,4 +135,4 @@ class SavePanel(DesignWidget):
         except Exception as err:  # a transformers failure while saving or loading: shown, not lost in a log
             self.status = f"Failed: {type(err).__name__}: {err}"
         finally:
-            self.busy = False
+            self.busy = self.cancellable = False

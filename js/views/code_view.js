@@ -5,6 +5,7 @@
 // Anywhere else (VS Code, Colab, Voilà, no extension) the code goes to the clipboard instead.
 
 import { h, designOf, enterCommits } from "../lib/dom.js";
+import { running } from "../lib/running.js";
 
 const INSERT_EVENT = "composer:insert-cell";
 const INSERT_WAIT_MS = 300;
@@ -71,8 +72,9 @@ export default {
     const status = h("div", { class: "tc-status", role: "status", "aria-label": "code status" });
     const notice = h("div", { class: "tc-notice" });
     const code = h("code");
+    const busy = running(design);
     el.replaceChildren(h("div", { class: "tc-view tc-code" },
-      h("h3", {}, "Code"),
+      h("h3", {}, "Code"), busy.el,
       h("div", { class: "tc-row" }, copy, insert, savePy, pyPath),
       status, notice, h("pre", {}, code)));
 
@@ -130,5 +132,6 @@ export default {
     pyPath.value = model.get("py_path");
     drawCode();
     drawNotice();
+    return () => busy.free();
   },
 };

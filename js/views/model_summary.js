@@ -1,8 +1,10 @@
-// ModelSummary view: totals, memory by dtype, and the module tree as nested collapsible blocks, each
-// with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"), and a
-// block's children are drawn only when it is opened, so a 70B tree stays quick.
+// ModelSummary view: totals, the memory chart (a bar per dtype), and the module tree as nested collapsible
+// blocks, each with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"),
+// and a block's children are drawn only when it is opened, so a 70B tree stays quick.
 
 import { h, designOf } from "../lib/dom.js";
+import { memoryChart } from "../lib/memory_chart.js";
+import { running } from "../lib/running.js";
 
 const OPEN_DEPTH = 2; // blocks open at first: the model, its parts and their parts
 
@@ -16,22 +18,16 @@ function short(n) {
   return String(n);
 }
 
-/** bytes → "253.2 MiB" */
-function bytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-  return i ? `${n.toFixed(1)} ${units[i]}` : `${n} B`;
-}
-
 export default {
   async render({ model, el, host }) {
     const design = await designOf(model, host);
     const title = h("h3", {}, "Summary");
     const stats = h("table", { class: "tc-stats" });
     const notice = h("div", { class: "tc-notice" });
+    const busy = running(design);
+    const memory = h("div");
     const blocks = h("div", { class: "tc-blocks" });
-    el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, notice, stats,
+    el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, busy.el, notice, stats, memory,
       h("div", { class: "tc-hint" }, "Module tree: parameters and share of the total"), blocks));
     const open = new Set(); // paths of blocks the person opened (kept across updates)
     const closed = new Set(); // … and of blocks they closed that start open
@@ -44,12 +40,11 @@ export default {
 
     function drawStats(s) {
       title.textContent = `Summary · ${s.architecture}`;
-      const memory = Object.entries(s.memory).map(([dtype, n]) => `${dtype} ${bytes(n)}`).join(" · ");
       stats.replaceChildren(
         stat("total parameters", count(s.total), `(${short(s.total)})`),
         stat("trainable parameters", count(s.trainable)),
-        stat("embedding parameters", count(s.embeddings)),
-        stat("memory", memory));
+        stat("embedding parameters", count(s.embeddings)));
+      memory.replaceChildren(memoryChart(s.chart));
       stats.querySelector('[aria-label="total parameters"]').classList.add("tc-total");
     }
 
@@ -94,14 +89,14 @@ export default {
     }
 
     function drawNotice() {
-      // Where the edit's error is (section and field, from Python), else whether an update is coming.
-      notice.textContent = design.get("notice") || (design.get("pending") ? "Updating…" : "");
+      // Where the edit's error is (section and field, from Python); the running line says an update is coming.
+      notice.textContent = design.get("notice");
     }
 
     model.on("change:summary", drawSummary);
     design.on("change:notice", drawNotice);
-    design.on("change:pending", drawNotice);
     drawSummary();
     drawNotice();
+    return () => busy.free();
   },
 };

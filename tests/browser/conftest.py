@@ -7,16 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from harness import Lab, chromium, jupyter
+from harness import Lab, chromium, jupyter, served
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent / "artifacts"
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    with jupyter(HERE / "notebooks", tmp_path_factory.mktemp("jupyterlab")) as server:
+def lab_tmp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("jupyterlab")
+
+
+@pytest.fixture(scope="session")
+def lab_server(lab_tmp):
+    with jupyter(HERE / "notebooks", lab_tmp) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def lab_root(lab_tmp) -> Path:
+    """The folder the lab serves: where a notebook's relative paths (a saved checkpoint) land."""
+    return served(lab_tmp)
 
 
 @pytest.fixture(scope="session")

@@ -48,11 +48,16 @@ APP_FLAGS = {
 }
 
 
+def served(tmp: Path) -> Path:
+    """The folder ``jupyter(notebooks, tmp)`` serves (its kernels' working directory)."""
+    return tmp / "root"
+
+
 @contextmanager
 def jupyter(notebooks: Path, tmp: Path, app: str = "jupyterlab"):
     """Start JupyterLab (or Notebook 7: ``app="notebook"``) on a copy of `notebooks` with isolated
     config; yield (base url, token)."""
-    root = tmp / "root"
+    root = served(tmp)
     shutil.copytree(notebooks, root)
     dirs = {name: tmp / name for name in ("config", "runtime", "settings", "workspaces")}
     for path in dirs.values():

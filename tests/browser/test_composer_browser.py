@@ -4,6 +4,7 @@ found by role and label (the accessibility contract), never by CSS classes of th
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 TOTAL = '[aria-label="total parameters"]'
+MEMORY = "Memory of the weights"  # the memory chart's figure
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +85,23 @@ def test_insert_as_a_new_cell_builds_the_model(lab, composer):
     expect(output).to_have_text(re.compile(rf"^DistilBertFor\w+ {expected}\s*$"), timeout=60_000)
 
 
+def test_the_memory_chart_has_a_bar_per_dtype(lab, composer):
+    params = int(total(composer).replace(",", ""))
+    bars = composer.get_by_role("figure", name=MEMORY).get_by_role("img")
+    expect(bars).to_have_count(3)
+    labels = [bar.get_attribute("aria-label") for bar in bars.all()]
+    assert [label.split(":")[0] for label in labels] == ["fp32", "fp16 / bf16", "int8"]
+    assert labels[2] == f"int8: {params / 1024:.1f} KiB (weights {params / 1024:.1f} KiB)"  # a byte each
+    widths = [bar.bounding_box()["width"] for bar in bars.locator("div").all()]
+    assert widths[0] == pytest.approx(2 * widths[1], abs=1) and widths[1] == pytest.approx(2 * widths[2], abs=1)
+
+
 def test_screenshots_in_light_and_dark_theme(lab, composer, artifacts):
     colours = {}
     for theme, name in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
         lab.set_theme(theme)
         lab.screenshot(composer, artifacts / f"composer-{name}.png")
+        lab.screenshot(composer.get_by_role("figure", name=MEMORY), artifacts / f"memory-chart-{name}.png")
         colours[name] = composer.locator(TOTAL).evaluate("e => getComputedStyle(e).color")
     assert colours["dark"] != colours["light"]  # the text follows the theme's variables
 
@@ -121,12 +135,16 @@ def test_copy_puts_the_code_on_the_clipboard(lab, composer):
     assert "model = DistilBertFor" in copied and copied.strip() == composer.locator("pre").inner_text().strip()
 
 
-def test_save_then_verify_reloads_the_checkpoint(lab, composer):
+def test_save_then_verify_reloads_the_checkpoint(lab, composer, lab_root):
     expected = total(composer)
     status = composer.get_by_role("status", name="save status")
     composer.get_by_label("folder", exact=True).fill("tiny_checkpoint")
     composer.get_by_role("button", name="Save", exact=True).click()
     expect(status).to_contain_text(f"({expected} parameters) to ", timeout=60_000)
+    umask = os.umask(0)
+    os.umask(umask)  # the kernel's, inherited from this process: a shared machine's readers see what mkdir gives
+    saved = lab_root / "tiny_checkpoint"
+    assert [(p.stat().st_mode & 0o777) for p in (saved, saved / "model.safetensors")] == [0o777 & ~umask, 0o666 & ~umask]
 
     composer.get_by_role("button", name="Save", exact=True).click()  # the folder exists now
     expect(status).to_contain_text("exists; tick overwrite to replace it", timeout=60_000)
@@ -136,7 +154,7 @@ def test_save_then_verify_reloads_the_checkpoint(lab, composer):
 
     composer.get_by_role("button", name="Verify").click()
     expect(status).to_contain_text(f"reloaded with {expected} parameters (as saved)", timeout=60_000)
-    expect(composer.locator("progress")).to_have_js_property("value", 1)
+    expect(composer.get_by_role("progressbar", name="save progress")).to_have_js_property("value", 1)
 
 
 def test_opening_the_image_processor_panel_shows_the_preview(lab, composer):
@@ -144,3 +162,21 @@ def test_opening_the_image_processor_panel_shows_the_preview(lab, composer):
     composer.get_by_text("Image processor", exact=True).click()
     expect(composer.get_by_role("img", name="normalized")).to_be_visible(timeout=30_000)
     expect(composer.get_by_label("image_mean", exact=True)).to_be_visible()
+
+
+def test_a_save_shows_its_bytes_and_cancel_leaves_no_folder(lab, composer, lab_root):
+    """Last in this module: it leaves the design large (150M parameters, a few seconds to build)."""
+    for name, value in (("n_layers", "12"), ("dim", "1024"), ("hidden_dim", "4096")):
+        before = total(composer)
+        commit(composer.get_by_label(name, exact=True), value)
+        expect(composer.locator(TOTAL)).not_to_have_text(before)
+    composer.get_by_label("folder", exact=True).fill("big_checkpoint")
+    composer.get_by_role("button", name="Save", exact=True).click()
+    bar = composer.get_by_role("progressbar", name="save progress")
+    expect(bar).to_have_attribute("aria-valuetext", re.compile(r"^Building the model: [\d.]+ [KMG]?i?B of [\d.]+ MiB · \d+%"))
+    composer.get_by_role("button", name="Cancel").click()
+    status = composer.get_by_role("status", name="save status")
+    expect(status).to_have_text(f"Cancelled: nothing was written ({lab_root / 'big_checkpoint'} was not made)",
+                                timeout=60_000)
+    expect(composer.get_by_role("button", name="Cancel")).to_be_hidden()
+    assert [p.name for p in lab_root.iterdir() if "big_checkpoint" in p.name] == []  # no folder, build or lock
