@@ -37,11 +37,11 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
     existed = target.exists()
-    spec = ready(spec)
-    check_fits(spec)  # before anything is written
-    meta = build_meta_model(spec)
-    meter.plan(building=parameter_bytes(meta), writing=weight_bytes(meta))
-    try:
+    try:  # a Cancel may come at any step, the checks included: the message says the same
+        spec = ready(spec)
+        check_fits(spec)  # before anything is written
+        meta = build_meta_model(spec)
+        meter.plan(building=parameter_bytes(meta), writing=weight_bytes(meta))
         meter.check()
         with writing(target, overwrite, meter) as tmp:
             meter.begin("building the model", "building")
