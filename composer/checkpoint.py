@@ -33,11 +33,11 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
     (composer.progress, timed by ``clock``); once ``cancel`` is set the save stops at the next parameter
     or chunk (Cancelled) until the folder is being replaced."""
     meter = Meter(progress or (lambda report: None), cancel, clock)
-    meter.begin("checking the design")
     target = target_path(directory)
     admit(target, overwrite)  # a refused folder costs no build
     existed = target.exists()
-    try:  # a Cancel may come at any step, the checks included: the message says the same
+    try:  # a Cancel may come at any step, the first included: the message says the same
+        meter.begin("checking the design")
         spec = ready(spec)
         check_fits(spec)  # before anything is written
         meta = build_meta_model(spec)
