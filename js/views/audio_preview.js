@@ -77,7 +77,7 @@ export default {
     const alerts = h("div");
     const body = h("div");
     el.replaceChildren(h("div", { class: "tc-view tc-preview" },
-      h("h3", {}, "Audio preview"),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-row" }, h("label", { for: sample.id }, "sample"), sample, upload, file,
         resample, h("label", { for: resample.id }, "resample")),
       source, alerts, body));

@@ -49,7 +49,7 @@ export default {
     const alerts = h("div");
     const body = h("div");
     el.replaceChildren(h("div", { class: "tc-view tc-preview" },
-      h("h3", {}, "Processor"),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-row" }, h("label", { for: processor.id }, "processor"), processor, processors),
       parts,
       h("div", { class: "tc-row" }, h("label", { for: text.id }, "text"), text, build),
