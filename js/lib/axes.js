@@ -49,7 +49,7 @@ export function spectrogram(f, url) {
   return h("figure", { class: "tc-spectro" },
     h("div", { class: "tc-spectro-grid" }, melAxis, plot, bar,
       h("span"), f.seconds ? timeAxis(f.seconds) : h("div", { class: "tc-hint" }, `${f.frames} frames`),
-      h("span", { class: "tc-axis-name" }, `${f.key} (log-mel)`)),
+      h("span", { class: "tc-axis-name" }, "log-mel")),
     h("figcaption", { class: "tc-hint" }, `${f.key}: ${f.bins} mel bins × ${f.frames.toLocaleString()} frames` +
       (f.seconds ? ` (${seconds(f.seconds)} s)` : "") +
       (padded ? `; the clip fills the first ${f.audio_seconds.toFixed(2)} s, the rest is padding` : "")));
