@@ -64,8 +64,10 @@ def _computed(step: Step, names: dict[str, Any]) -> Any:
     if step.memo in _MEMO:
         _MEMO.move_to_end(step.memo)
         return _MEMO[step.memo]
-    fn = _resolve(step.callee, names)
     args = [_value(a, names) for a in step.args]
+    if not step.callee:
+        return args[0]
+    fn = _resolve(step.callee, names)
     kwargs = {k: _value(v, names) for k, v in {**step.kwargs, **step.run_kwargs}.items()}
     result = fn(*args, **kwargs)
     if step.memo:

@@ -375,9 +375,10 @@ _MODALITY_NAMES = {  # in order: owlvit_text_model is text
 
 
 @functools.cache
-def modality(model_type: str) -> str:
-    """"text", "vision", "audio" or "multimodal", from the heads and processors transformers maps (the
-    mappings alone: the model type picker asks this of every type)."""
+def modalities(model_type: str) -> frozenset[str]:
+    """What a model type reads, some of "text", "vision" and "audio", from the heads and processors
+    transformers maps (the mappings alone: the model type picker asks this of every type); empty when
+    nothing mapped tells."""
     kinds = set()
     if model_type in _processor_mapping("tokenizer"):
         kinds.add("text")
@@ -394,6 +395,32 @@ def modality(model_type: str) -> str:
     # reads text only if a head does (text-to-speech, audio LMs) or it is a dual encoder (CLAP).
     if "audio" in kinds and tasks != {"base"} and not any(_READS_TEXT.search(t) for t in tasks):
         kinds.discard("text")
+    return frozenset(kinds)
+
+
+@functools.cache
+def modality(model_type: str) -> str:
+    """"text", "vision", "audio" or "multimodal" (several of them); a type whose mappings tell nothing
+    goes by its name."""
+    kinds = modalities(model_type)
     if not kinds:
         return next((kind for kind, pattern in _MODALITY_NAMES.items() if pattern.search(model_type)), "text")
-    return kinds.pop() if len(kinds) == 1 else "multimodal"
+    return next(iter(kinds)) if len(kinds) == 1 else "multimodal"
+
+
+# What a model of each modality reads, and which preprocessing section makes it: token ids (a tokenizer),
+# pixel values (an image processor), features of a waveform (a feature extractor).
+_MODALITY_SECTION = {"text": "tokenizer", "vision": "image_processor", "audio": "feature_extractor"}
+_SECTION_KINDS = {"tokenizer": ("tokenizer",), "image_processor": ("image_processor", "video_processor"),
+                  "feature_extractor": ("feature_extractor",), "processor": ("processor",)}
+
+
+@functools.cache
+def uses(model_type: str, section: str) -> bool:
+    """Whether a model type reads what a preprocessing section ("tokenizer", "image_processor",
+    "feature_extractor", "processor") makes: transformers pairs a class of that kind with it (Wav2Vec2's
+    CTC tokenizer, CLIP's processor, even one that needs an absent package), or it makes what one of its
+    modalities reads (Llama 4 reads text, though transformers maps it no tokenizer class)."""
+    reads = modalities(model_type) or {modality(model_type)}
+    return any(model_type in _processor_mapping(kind) for kind in _SECTION_KINDS[section]) or \
+        section in {_MODALITY_SECTION[kind] for kind in reads}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from composer.build import plan
@@ -13,6 +14,9 @@ from composer.spec import Spec
 from composer.validation import ready
 
 SAVED = ("processor", "tokenizer", "image_processor", "feature_extractor")
+LINE = 100  # characters: a longer call is written one argument a line, longer data one item a line
+# How a block of data starts in the code (``training_text = [``, alone on its line); it ends at "]".
+DATA_START = re.compile(r"^(\w+) = \[$")
 
 
 def literal(value: Any, indent: int = 0) -> str:
@@ -55,12 +59,23 @@ def _note(key: str, value: Any) -> str:
     return ""
 
 
+def _data(value: Any) -> str:
+    """Data as a literal; a list too long for one line is written one item a line (DATA_START ... "]"):
+    a corpus of 120 lines reads as 120 short lines that a view folds, not one line of 10,000 characters."""
+    one_line = literal(value)
+    if len(one_line) <= LINE or not isinstance(value, list):
+        return one_line
+    return "[\n" + "".join(f"    {literal(v)},\n" for v in value) + "]"
+
+
 def _call(step: Step) -> str:
+    if not step.callee:
+        return f"{step.target} = {_data(step.args[0])}"
     parts = [(literal(a), "") for a in step.args] + \
         [(f"{k}={literal(v)}", _note(k, v)) for k, v in step.kwargs.items()]
     one_line = f"{step.callee}({', '.join(p for p, _ in parts)})"
     lhs = f"{step.target} = " if step.target else ""
-    if len(lhs + one_line) <= 100 and len(step.kwargs) <= 1 and not any(n for _, n in parts):
+    if len(lhs + one_line) <= LINE and len(step.kwargs) <= 1 and not any(n for _, n in parts):
         return lhs + one_line
     body = "".join(f"    {p},{n}\n" for p, n in parts)
     return f"{lhs}{step.callee}(\n{body})"
@@ -96,3 +111,16 @@ def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
         else:
             lines += [f"{name}.save_pretrained(output_dir)" for name in SAVED if name in made]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def data_blocks(code: str) -> list[dict[str, Any]]:
+    """The blocks of data in exported code (a training text written one item a line), as 0-based line
+    ranges a view folds: [{"name": "training_text", "first": 16, "last": 137, "items": 120}]. The code
+    stays whole, so a copy or a pasted cell still rebuilds the same tokenizer by itself."""
+    blocks, lines = [], code.split("\n")
+    for i, line in enumerate(lines):
+        start = DATA_START.match(line)
+        if start:
+            last = lines.index("]", i)
+            blocks.append({"name": start.group(1), "first": i, "last": last, "items": last - i - 1})
+    return blocks

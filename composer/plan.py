@@ -25,7 +25,8 @@ class Expr:
 
 @dataclass
 class Step:
-    """``target = callee(*args, **kwargs)``; callee is a transformers name, ``torch.…`` or ``var.method``."""
+    """``target = callee(*args, **kwargs)``; callee is a transformers name, ``torch.…`` or ``var.method``,
+    or "" for ``target = args[0]``: data that later steps read (a tokenizer's training text)."""
 
     target: str | None
     callee: str

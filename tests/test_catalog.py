@@ -114,6 +114,17 @@ def test_modality_groups_types_as_a_user_expects(model_type, expected):
     assert modality(model_type) == expected
 
 
+@pytest.mark.parametrize("model_type, used", [
+    ("distilbert", {"tokenizer"}), ("vit", {"image_processor"}),
+    ("wav2vec2", {"tokenizer", "feature_extractor", "processor"}),  # a CTC tokenizer decodes its output
+    ("clip", {"tokenizer", "image_processor", "processor"}),
+    ("llama4", {"tokenizer", "image_processor", "processor"}),  # reads text, though no tokenizer is mapped
+])
+def test_the_preprocessing_a_model_type_reads(model_type, used):
+    sections = ("tokenizer", "image_processor", "feature_extractor", "processor")
+    assert {s for s in sections if catalog.uses(model_type, s)} == used
+
+
 def test_every_type_has_a_modality():
     groups = {modality(t) for t in model_types()}
     assert groups == {"text", "vision", "audio", "multimodal"}

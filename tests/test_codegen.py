@@ -85,3 +85,18 @@ def test_consumed_keywords_are_exported_as_written_and_build_the_same_model(spec
     exported = names["model"].state_dict()
     assert built.keys() == exported.keys() and all(torch.equal(built[k], exported[k]) for k in built)
     assert names["config"].to_diff_dict() == build_model(spec).config.to_diff_dict()
+
+
+def test_a_long_training_text_is_one_block_of_short_lines_that_a_view_folds():
+    from composer.codegen import data_blocks
+
+    lines = [f"line {i}: the cat sat on the mat {i} times" for i in range(120)]
+    spec = {"model_type": "bert", "tokenizer": {"class": "RobertaTokenizer", "train": {"vocab_size": 300, "text": lines}}}
+    code = to_code(spec, output_dir=None)
+    assert "base_tokenizer.train_new_from_iterator(training_text, vocab_size=300)" in code
+    assert max(len(line) for line in code.splitlines()) <= 100  # not one line of 5,000 characters
+    [block] = data_blocks(code)
+    assert (block["name"], block["items"]) == ("training_text", 120)
+    assert code.splitlines()[block["first"] + 1:block["last"]] == [f'    "{line}",' for line in lines]
+    short = to_code({**spec, "tokenizer": {**spec["tokenizer"], "train": {"text": ["the cat", "a dog"]}}})
+    assert 'training_text = ["the cat", "a dog"]' in short and data_blocks(short) == []

@@ -265,6 +265,10 @@ def test_whisper_gives_a_log_mel_picture():
     features = preview["features"]
     assert (features["kind"], features["bins"], features["frames"]) == ("spectrogram", 80, 3000)
     assert _png(features["png"]).shape == (80, 1000, 3)
+    # The axes' figures: 3,000 frames of 10 ms, the clip's 3.1 s in them, and what the colours stand for.
+    assert features["seconds"] == 30.0 and features["audio_seconds"] == pytest.approx(clip.size / rate)
+    assert features["colours"]["low"] < features["colours"]["high"] <= features["max"]
+    assert _png(features["colours"]["bar"]).shape == (256, 1, 3)
     rows = preview["batch"]["rows"]
     assert [r["mask_length"] for r in rows] == [3000, 3000]
     assert rows[0]["mask_ones"] == pytest.approx(2 * rows[1]["mask_ones"], abs=1)

@@ -19,6 +19,7 @@ from widgets import (BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker,
                      ModelTypePicker, SavePanel)
 from widgets._base import STATIC
 from widgets._design import Design
+from widgets.composer_widget import PREPROCESSING, unused_note
 from widgets.model_summary import compact
 
 from manual_clock import ManualClock
@@ -130,6 +131,22 @@ def test_preprocessing_panels_are_built_on_first_open_and_edit_the_design(tmp_pa
     # The panel lists its section's errors now; the type picker no longer does.
     assert "tokenizer" in composer.type_picker.listed_elsewhere
     assert composer.preview("tokenizer") is tokens  # opened again, not rebuilt
+    image = composer.preview("image_processor")  # a second panel opens; the first stays open
+    assert composer.toggles["tokenizer"].expanded and composer.toggles["image_processor"].expanded
+    assert (image.form.title, image.view.title, tokens.title) == \
+        ("Image processor options", "Image processor preview", "Tokenizer")
+
+
+def test_a_panel_says_when_the_model_type_does_not_use_it():
+    notes = {key: toggle.note for key, toggle in Composer(spec=TINY).toggles.items()}
+    assert notes == {"tokenizer": "", "image_processor": "not used by a text model (distilbert)",
+                     "feature_extractor": "not used by a text model (distilbert)",
+                     "processor": "not used by a text model (distilbert)"}
+    for model_type, unused, kind in (("wav2vec2", ["image_processor"], "an audio"),
+                                     ("vit", ["tokenizer", "feature_extractor", "processor"], "a vision"),
+                                     ("clip", ["feature_extractor"], "a multimodal")):
+        assert [k for k, _ in PREPROCESSING if unused_note(model_type, k)] == unused
+        assert unused_note(model_type, unused[0]) == f"not used by {kind} model ({model_type})"
 
 
 # ----- editing: checked at the field, the last valid design stays live --------------------------

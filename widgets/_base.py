@@ -35,6 +35,12 @@ SECTION_TITLES = {"model_type": "Model type", "architecture": "Head", "config": 
                   "seed": "Seed"}
 
 
+def heading(section: str, half: str = "") -> str:
+    """A panel's heading: its section's title, then which half where the panel shows a form beside a
+    preview ("Image processor options", "Image processor preview"): one naming scheme for every panel."""
+    return f"{SECTION_TITLES[section]} {half}" if half else SECTION_TITLES[section]
+
+
 def section_of(path: str) -> str:
     """The Spec section an error's field is in: its first part ("tokenizer.options.padding_side")."""
     return path.split(".", 1)[0]

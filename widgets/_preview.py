@@ -20,7 +20,7 @@ from composer.preview import PreviewError
 from composer.sections.parts import PART_KINDS
 from composer.sections.tokenizer import file_stamps
 from composer.spec import Spec
-from widgets._base import DesignWidget, bundle
+from widgets._base import DesignWidget, bundle, heading
 from widgets._design import Coalesce, Design
 
 # The shared look and the previews' own, bundled as one (anywidget takes one stylesheet per widget).
@@ -94,10 +94,12 @@ class PreviewView(DesignWidget):
 
     _css = CSS
     key = ""  # the Spec section previewed
+    half = ""  # "preview" beside a form (FormAndView); "" where the view is the whole panel
     delay, max_wait = 0.02, 0.25  # seconds: coalesce a burst of keystrokes, yet redraw while typing
     by_path = ""  # how to give a file too large to upload, e.g. ": preview.load_image(path)"
 
     # Preview
+    title = traitlets.Unicode("").tag(sync=True)  # its heading (widgets._base.heading)
     preview = traitlets.Dict().tag(sync=True)  # images as PNG bytes, waveforms as float32 envelopes
     preview_error = traitlets.Unicode("").tag(sync=True)
     max_upload = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
@@ -107,7 +109,7 @@ class PreviewView(DesignWidget):
         design = design or Design(spec)
         self._refresh = Coalesce(self._run_if_changed, self.delay, self.max_wait, design.clock)
         self._shown: Any = None
-        super().__init__(design=design, **kwargs)
+        super().__init__(design=design, title=heading(self.key, self.half), **kwargs)
         self._run()  # the first preview goes out with the widget
 
     # ----- what the preview depends on -----------------------------------------------------------

@@ -27,6 +27,7 @@ class AudioView(PreviewView):
 
     _esm = bundle("audio_preview.js")
     key = "feature_extractor"
+    half = "preview"  # beside its options (FormAndView)
     lists_errors = False  # its form lists them
     by_path = ": preview.load_audio(path)"
 

@@ -8,12 +8,14 @@ from typing import Any
 
 import traitlets
 
+from composer.codegen import data_blocks
 from widgets._base import DesignWidget, bundle
 from widgets._design import Design
 
 
 class CodeView(DesignWidget):
-    """The engine's reproducible code for the last valid design, syntax-highlighted.
+    """The engine's reproducible code for the last valid design, syntax-highlighted; a block of data (a
+    tokenizer's training text) is folded to one line until opened, and copied, inserted and saved whole.
 
     "Insert as a new cell" asks the small JupyterLab extension shipped with the package (JupyterLab,
     Notebook 7); elsewhere the code goes to the clipboard instead."""
@@ -23,6 +25,7 @@ class CodeView(DesignWidget):
 
     # Code
     code = traitlets.Unicode("").tag(sync=True)
+    folds = traitlets.List(traitlets.Dict()).tag(sync=True)  # its blocks of data, folded on the page
 
     # Saving as .py ("" = "<model_type>_design.py" in the kernel's working folder)
     py_path = traitlets.Unicode("").tag(sync=True)
@@ -30,7 +33,8 @@ class CodeView(DesignWidget):
     status = traitlets.Unicode("").tag(sync=True)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        return {**super()._state(design), "code": design.code, "py_default": f"{design.spec.model_type}_design.py"}
+        return {**super()._state(design), "code": design.code, "folds": data_blocks(design.code),
+                "py_default": f"{design.spec.model_type}_design.py"}
 
     def save_py(self, path: str | Path | None = None) -> Path:
         """Write the code to a .py file; returns its absolute path."""

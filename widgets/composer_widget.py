@@ -7,6 +7,7 @@ from typing import Any
 
 import ipywidgets
 
+from composer.catalog import modality, uses
 from composer.spec import Spec
 from widgets._base import SECTION_TITLES, DesignAPI, field_words, in_section
 from widgets._design import Design
@@ -27,6 +28,15 @@ from widgets.tokenizer_preview import TokenizerPreview
 # The preprocessing panels, in the guide's order: (Spec section, widget class); titled by SECTION_TITLES.
 PREPROCESSING = (("tokenizer", TokenizerPreview), ("image_processor", ImagePreview),
                  ("feature_extractor", AudioPreview), ("processor", ProcessorBuilder))
+
+
+def unused_note(model_type: str, section: str) -> str:
+    """What a panel's heading says when the model type does not read what its section makes, for a
+    model of any modality: "not used by a text model (distilbert)"; "" when it does."""
+    if uses(model_type, section):
+        return ""
+    kind = modality(model_type)
+    return f"not used by {'an' if kind[0] in 'aeiou' else 'a'} {kind} model ({model_type})"
 
 
 class Composer(DesignAPI, ipywidgets.VBox):
@@ -81,8 +91,10 @@ class Composer(DesignAPI, ipywidgets.VBox):
         body.layout.display = None if self.toggles[key].expanded else "none"
 
     def _follow(self, design: Design) -> None:
-        """Each panel's heading says where its section's errors are; the backbone picker shows when the
-        model type takes one."""
+        """Each panel's heading says where its section's errors are, and that the model does not read
+        what it makes (it stays open to use: a design may still want one); the backbone picker shows
+        when the model type takes one."""
         for key, toggle in self.toggles.items():
             toggle.problems = [field_words(p) or SECTION_TITLES[key] for p in design.errors if in_section(p, key)]
+            toggle.note = unused_note(design.model_type, key)
         self.backbone_picker.layout.display = None if self.backbone_picker.takes_backbone else "none"

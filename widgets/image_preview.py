@@ -29,6 +29,7 @@ class ImageView(PreviewView):
 
     _esm = bundle("image_preview.js")
     key = "image_processor"
+    half = "preview"  # beside its options (FormAndView)
     lists_errors = False  # its form lists them
     by_path = ": preview.load_image(path)"
 

@@ -10,7 +10,8 @@ from widgets._base import bundle
 
 
 class PanelToggle(anywidget.AnyWidget):
-    """A button (``aria-expanded``) titled by the panel, with the fields in error beside the title."""
+    """A button (``aria-expanded``) titled by the panel, with a note and the fields in error beside the
+    title (both part of its accessible name)."""
 
     _esm = bundle("panel_toggle.js")
     _css = bundle("composer.css")
@@ -18,3 +19,4 @@ class PanelToggle(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     expanded = traitlets.Bool(False).tag(sync=True)  # set by a click in the page or from Python
     problems = traitlets.List(traitlets.Unicode()).tag(sync=True)  # where its section's errors are
+    note = traitlets.Unicode("").tag(sync=True)  # beside the title: e.g. that the model does not use it

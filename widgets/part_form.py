@@ -17,7 +17,7 @@ from composer.errors import SpecError
 from composer.preview.forms import part_form
 from composer.sections.parts import PART_KINDS
 from composer.spec import Spec
-from widgets._base import DesignAPI, DesignWidget, bundle, in_section
+from widgets._base import DesignAPI, DesignWidget, bundle, heading, in_section
 from widgets._design import Design
 from widgets._preview import CSS, PreviewView, part_class
 
@@ -40,6 +40,7 @@ class PartForm(DesignWidget):
 
     # Part
     key = traitlets.Enum(tuple(PART_KINDS)).tag(sync=True)  # the Spec section edited
+    title = traitlets.Unicode("").tag(sync=True)  # its heading (widgets._base.heading)
     part_class = traitlets.Unicode("").tag(sync=True)
     classes = traitlets.List(traitlets.Unicode()).tag(sync=True)  # offered by name in the class field
     fields = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -47,7 +48,7 @@ class PartForm(DesignWidget):
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, key: str, design: Design | None = None,
                  **kwargs: Any):
         self._key = key  # _state needs it before the traits exist
-        super().__init__(spec, design=design, key=key, **kwargs)
+        super().__init__(spec, design=design, key=key, title=heading(key, "options"), **kwargs)
 
     def owns(self, path: str) -> bool:
         return in_section(path, self._key)

@@ -8,6 +8,7 @@ Waveforms travel as small float32 envelopes, spectrograms as PNGs. Files are cut
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import wave
@@ -197,15 +198,23 @@ def _feature_axis(feature_extractor, shape: tuple[int, ...]) -> int:
     return 0 if shape[0] < shape[1] else 1
 
 
-def _spectrogram_png(features: np.ndarray, axis: int) -> bytes:
-    """Mel bins up (low frequencies at the bottom), time to the right, magma colours."""
+def _spectrogram_png(features: np.ndarray, axis: int) -> tuple[bytes, float, float]:
+    """Mel bins up (low frequencies at the bottom), time to the right, magma colours; with the values
+    the darkest and the brightest colour stand for (the colour bar's ends)."""
     image = features.T if axis == 1 else features
     image = image[::-1]
     if image.shape[1] > SPECTROGRAM_WIDTH:  # average neighbouring frames down to the width
         step = -(-image.shape[1] // SPECTROGRAM_WIDTH)
         usable = image.shape[1] // step * step
         image = image[:, :usable].reshape(image.shape[0], -1, step).mean(axis=2)
-    return png_bytes(_magma()[to_uint8(image, float(image.min()), float(image.max()))])
+    low, high = float(image.min()), float(image.max())
+    return png_bytes(_magma()[to_uint8(image, low, high)]), low, high
+
+
+@functools.cache
+def colour_bar_png() -> bytes:
+    """The spectrogram's colours as a 1-pixel-wide bar, brightest (the highest value) at the top."""
+    return png_bytes(np.ascontiguousarray(_magma()[::-1, None, :]))
 
 
 def _magma() -> np.ndarray:
@@ -220,15 +229,25 @@ def _magma() -> np.ndarray:
 _MAGMA: np.ndarray | None = None
 
 
-def _features(feature_extractor, key: str, values: np.ndarray) -> dict[str, Any]:
-    """One example's features: a drawable envelope for a waveform, a PNG for a spectrogram."""
+def _features(feature_extractor, key: str, values: np.ndarray, rate: int, clip_seconds: float) -> dict[str, Any]:
+    """One example's features: a drawable envelope for a waveform, a PNG for a spectrogram. Both say
+    the time they span (``seconds``) where it is known, a spectrogram also where the clip ends in it
+    (``audio_seconds``: Whisper pads every clip to 30 s) and the value range of its colours."""
     out: dict[str, Any] = {"key": key, "shape": list(values.shape), **stats(values)}
+    normalize = getattr(feature_extractor, "do_normalize", None)
+    if isinstance(normalize, bool):
+        out["normalized"] = normalize
     if values.ndim == 1:
-        out.update(kind="waveform", envelope=envelope(values, ENVELOPE_BINS))
+        out.update(kind="waveform", envelope=envelope(values, ENVELOPE_BINS), seconds=values.size / rate)
     elif values.ndim == 2:
         axis = _feature_axis(feature_extractor, values.shape)
-        out.update(kind="spectrogram", bins=int(values.shape[axis]), frames=int(values.shape[1 - axis]),
-                   png=_spectrogram_png(values, axis))
+        frames = int(values.shape[1 - axis])
+        png, low, high = _spectrogram_png(values, axis)
+        out.update(kind="spectrogram", bins=int(values.shape[axis]), frames=frames, png=png,
+                   colours={"low": low, "high": high, "bar": colour_bar_png()})
+        hop = getattr(feature_extractor, "hop_length", None)
+        if isinstance(hop, int) and hop > 0:
+            out.update(seconds=frames * hop / rate, audio_seconds=min(clip_seconds, frames * hop / rate))
     else:
         out["kind"] = "other"
     return out
@@ -310,7 +329,8 @@ def audio_preview(feature_extractor, waveform: np.ndarray, sampling_rate: int, r
         "sampling_rate": rate,
         "input": {"seconds": clip.size / rate, "samples": int(clip.size), **stats(clip),
                   "envelope": envelope(clip, ENVELOPE_BINS), "wav": wav_bytes(clip, rate)},
-        "features": _features(feature_extractor, batch["key"], np.asarray(output[batch["key"]][0])),
+        "features": _features(feature_extractor, batch["key"], np.asarray(output[batch["key"]][0]), rate,
+                              clip.size / rate),
         "batch": batch,
         "warnings": notes,
     }

@@ -308,8 +308,9 @@ def _trained_steps(cls, options: dict[str, Any], train: dict[str, Any]) -> list[
         reads = " + ".join(f"open({f!r}, encoding='utf-8').read().splitlines()" for f in train["files"])
         text = Expr(f"{text!r} + {reads}" if text else reads)
     return [
+        Step("training_text", "", (text,)),
         Step("base_tokenizer", cls.__name__, (), trained.training_options(options)),
-        Step("trained", "base_tokenizer.train_new_from_iterator", (text,), trained.trainer_kwargs(train),
+        Step("trained", "base_tokenizer.train_new_from_iterator", (Ref("training_text"),), trained.trainer_kwargs(train),
              run_kwargs=trained.QUIET, memo=trained.training_key(cls.__name__, options, train)),
         Step("tokenizer", cls.__name__, (), {"tokenizer_object": Ref("trained.backend_tokenizer"), **options}),
     ]

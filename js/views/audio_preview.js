@@ -3,6 +3,7 @@
 // bytes; the clip itself as WAV bytes for the player. A batch of two clips shows padding and mask.
 
 import { h, alertsFor, blobUrls, sendPickedFile } from "../lib/dom.js";
+import { received, spectrogram, withTime } from "../lib/axes.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -77,7 +78,7 @@ export default {
     const alerts = h("div");
     const body = h("div");
     el.replaceChildren(h("div", { class: "tc-view tc-preview" },
-      h("h3", {}, "Audio preview"),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-row" }, h("label", { for: sample.id }, "sample"), sample, upload, file,
         resample, h("label", { for: resample.id }, "resample")),
       source, alerts, body));
@@ -93,11 +94,8 @@ export default {
     });
 
     function features(f, scale) {
-      if (f.kind === "waveform") return wave(floats(f.envelope), scale, "features");
-      if (f.kind === "spectrogram") {
-        return h("img", { class: "tc-spectrogram", src: blobs.url(f.png, "image/png"), alt: "features",
-          title: `log-mel spectrogram: ${f.bins} mel bins × ${f.frames} frames` });
-      }
+      if (f.kind === "waveform") return withTime(wave(floats(f.envelope), scale, "features"), f.seconds);
+      if (f.kind === "spectrogram") return spectrogram(f, (bytes, type) => blobs.url(bytes, type));
       return h("div", { class: "tc-hint" }, `${f.key}: shape [${f.shape.join(", ")}]`);
     }
 
@@ -138,12 +136,12 @@ export default {
         const batch = p.batch;
         play(input, p.sampling_rate);
         body.replaceChildren(
-          h("h4", {}, "Input"),
+          h("h4", {}, "Input audio"),
           player,
-          wave(inputValues, Math.max(1, peak(inputValues)), "input waveform"),
+          withTime(wave(inputValues, Math.max(1, peak(inputValues)), "input waveform"), input.seconds),
           h("div", { class: "tc-hint" }, `${input.seconds.toFixed(2)} s, ${input.samples.toLocaleString()} samples at ` +
             `${p.sampling_rate} Hz; mean ${num(input.mean)}, std ${num(input.std)}, range ${num(input.min)} … ${num(input.max)}`),
-          h("h4", {}, `Features (${p.class})`),
+          h("h4", {}, `${received(f)}, from ${p.class}`),
           features(f, featureScale),
           h("div", { class: "tc-hint", "aria-label": "feature statistics" },
             `${f.key} [${f.shape.join(", ")}]: mean ${num(f.mean)}, std ${num(f.std)}, range ${num(f.min)} … ${num(f.max)}`),

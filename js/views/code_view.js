@@ -44,6 +44,31 @@ function highlight(source) {
   return tokenize(source).map(([kind, text]) => (kind ? h("span", { class: `tc-tok-${kind}` }, text) : text));
 }
 
+/** The code highlighted, each block of data (engine's codegen.data_blocks: 0-based first and last line)
+ * folded behind a button that opens it in place: the page reads short, the code stays whole. */
+function folded(source, folds) {
+  const lines = source.split("\n");
+  const out = [];
+  let next = 0;
+  for (const f of folds) {
+    out.push(...highlight(lines.slice(next, f.first + 1).join("\n") + "\n"));
+    const body = h("span", { hidden: true }, ...highlight(lines.slice(f.first + 1, f.last).join("\n") + "\n"));
+    const what = `${f.items.toLocaleString()} lines of ${f.name}`;
+    const toggle = h("button", { type: "button", class: "tc-fold", "aria-expanded": "false",
+      "aria-label": `show the ${what}` }, `… ${what} …`);
+    toggle.addEventListener("click", () => {
+      const open = body.hidden;
+      body.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.setAttribute("aria-label", `${open ? "hide" : "show"} the ${what}`);
+    });
+    out.push("    ", toggle, "\n", body);
+    next = f.last;
+  }
+  out.push(...highlight(lines.slice(next).join("\n")));
+  return out;
+}
+
 /** Copy text: the Clipboard API where the page may use it, else a hidden textarea + execCommand. */
 async function copyText(text) {
   if (navigator.clipboard?.writeText) {
@@ -116,7 +141,7 @@ export default {
     });
 
     function drawCode() {
-      code.replaceChildren(...highlight(model.get("code")));
+      code.replaceChildren(...folded(model.get("code"), model.get("folds")));
       pyPath.placeholder = model.get("py_default");
     }
 
@@ -125,6 +150,7 @@ export default {
     }
 
     model.on("change:code", drawCode);
+    model.on("change:folds", drawCode);
     model.on("change:py_default", drawCode);
     design.on("change:notice", drawNotice);
     model.on("change:status", () => { const s = model.get("status"); if (s) say(s, s.startsWith("Not saved")); });

@@ -22,7 +22,7 @@ export default {
     const facts = h("div", { class: "tc-facts" });
     const channels = h("div", { class: "tc-stages" });
     el.replaceChildren(h("div", { class: "tc-view tc-preview" },
-      h("h3", {}, "Image preview"),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-row" }, sample, upload, file, source),
       alerts, stages, facts, channels));
 

@@ -74,7 +74,7 @@ export default {
     const general = h("div");
     const body = h("div", { class: "tc-part-fields" });
     el.replaceChildren(h("div", { class: "tc-view tc-part-form" },
-      h("h3", {}, key.replace("_", " ")),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-field", "data-path": `${key}.class` },
         h("label", { for: classInput.id }, "class"), classInput, classes),
       general, body));

@@ -3,6 +3,7 @@
 // trip, and Save. Sends {action: "build", processor, parts} and {action: "save", folder}.
 
 import { h, alertsFor, blobUrls, designOf, enterCommits } from "../lib/dom.js";
+import { received, spectrogram, withTime } from "../lib/axes.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -49,7 +50,7 @@ export default {
     const alerts = h("div");
     const body = h("div");
     el.replaceChildren(h("div", { class: "tc-view tc-preview" },
-      h("h3", {}, "Processor"),
+      h("h3", {}, model.get("title")),
       h("div", { class: "tc-row" }, h("label", { for: processor.id }, "processor"), processor, processors),
       parts,
       h("div", { class: "tc-row" }, h("label", { for: text.id }, "text"), text, build),
@@ -115,10 +116,12 @@ export default {
       }
       if (name === "feature_extractor") {
         const f = p.features;
+        const figure = (caption, plot) => h("figure", { class: "tc-figure-wide" }, h("figcaption", {}, caption), plot);
         return h("div", {}, h("h4", {}, `feature_extractor: ${p.class}`),
-          wave(p.input.envelope, "input waveform"),
-          f.kind === "waveform" ? wave(f.envelope, "features")
-            : f.png ? h("img", { class: "tc-spectrogram", src: png(f.png), alt: "features" }) : null,
+          figure(`Input audio: ${p.input.seconds.toFixed(2)} s at ${p.sampling_rate.toLocaleString()} Hz`,
+            withTime(wave(p.input.envelope, "input waveform"), p.input.seconds)),
+          f.kind === "waveform" ? figure(received(f), withTime(wave(f.envelope, "features"), f.seconds))
+            : f.png ? figure(received(f), spectrogram(f, (bytes, type) => blobs.url(bytes, type))) : null,
           h("div", { class: "tc-hint" }, `${f.key} [${f.shape.join(", ")}]: mean ${num(f.mean)}, std ${num(f.std)}`));
       }
       return h("div", {}, h("h4", {}, `image_processor: ${p.class}`),

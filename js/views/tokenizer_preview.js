@@ -59,7 +59,7 @@ export default {
       sectionErrors, status);
 
     // ----- the preview --------------------------------------------------------------------------
-    const title = h("h3", {}, "Tokenizer");
+    const title = h("h3", {}, model.get("title"));
     const text = h("textarea", { id: id("text"), rows: 3, spellcheck: false });
     const maxLength = h("input", { id: id("max_length"), type: "number", min: 1, placeholder: "none" });
     const truncation = h("input", { id: id("truncation"), type: "checkbox" });
@@ -269,7 +269,7 @@ export default {
       if (document.activeElement !== maxLength) maxLength.value = ml === null ? "" : String(ml);
       truncation.checked = model.get("truncation");
       status.textContent = model.get("status");
-      title.textContent = p.class ? `Tokenizer · ${p.class} (${p.backend}) · ${p.vocab_size.toLocaleString()} tokens` : "Tokenizer";
+      title.textContent = model.get("title") + (p.class ? ` · ${p.class} (${p.backend}) · ${p.vocab_size.toLocaleString()} tokens` : "");
       alerts.replaceChildren(...alertsFor(error, p.warnings));
       if (!p.tokens) {
         counts.replaceChildren(...(error ? [] : [h("span", { class: "tc-hint" },

@@ -157,11 +157,48 @@ def test_save_then_verify_reloads_the_checkpoint(lab, composer, lab_root):
     expect(composer.get_by_role("progressbar", name="save progress")).to_have_js_property("value", 1)
 
 
-def test_opening_the_image_processor_panel_shows_the_preview(lab, composer):
+def test_panels_open_together_titled_alike_and_say_what_a_text_model_does_not_use(lab, composer):
     expect(composer.get_by_role("img", name="normalized")).to_have_count(0)  # built on first open
-    composer.get_by_text("Image processor", exact=True).click()
+    tokenizer = composer.get_by_role("button", name=re.compile(r"^\W*Tokenizer"))
+    image = composer.get_by_role("button", name=re.compile(r"^\W*Image processor"))
+    expect(tokenizer).to_have_accessible_name(re.compile(r"^\W*Tokenizer$"))  # a text model reads tokens
+    for panel in ("Image processor", "Feature extractor", "Processor"):
+        expect(composer.get_by_role("button", name=re.compile(rf"^\W*{panel}"))).to_have_accessible_name(
+            re.compile(rf"^\W*{panel}\W*not used by a text model \(distilbert\)$"))
+    tokenizer.click()
+    image.click()  # a second panel opens beside the first, which stays open
     expect(composer.get_by_role("img", name="normalized")).to_be_visible(timeout=30_000)
     expect(composer.get_by_label("image_mean", exact=True)).to_be_visible()
+    expect(composer.get_by_label("training text", exact=True)).to_be_visible()
+    for toggle in (tokenizer, image):
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    # One naming scheme: each heading starts with its panel's title.
+    for heading in ("Tokenizer", "Image processor options", "Image processor preview"):
+        expect(composer.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+
+
+def test_a_long_training_text_is_folded_in_the_code_and_copied_whole(lab, composer):
+    lab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
+    corpus = "\n".join(f"line {i}: the cat sat on the mat {i} times" for i in range(120))
+    panel = composer.get_by_role("heading", name="Tokenizer", exact=True).locator("xpath=..")  # its view
+    panel.get_by_label("source", exact=True).select_option("train")
+    panel.get_by_label("class", exact=True).fill("RobertaTokenizer")
+    panel.get_by_label("vocab_size", exact=True).fill("300")
+    panel.get_by_label("training text", exact=True).fill(corpus)
+    panel.get_by_role("button", name="Train").click()
+    fold = composer.get_by_role("button", name="show the 120 lines of training_text")
+    expect(fold).to_be_visible(timeout=30_000)
+    code = composer.locator("pre")
+    expect(code).to_contain_text("train_new_from_iterator(training_text, vocab_size=300)")
+    line = code.get_by_text('"line 60: the cat sat on the mat 60 times"')
+    expect(line).to_be_hidden()  # the corpus is out of the way until opened
+    fold.click()
+    expect(composer.get_by_role("button", name="hide the 120 lines of training_text")).to_have_attribute(
+        "aria-expanded", "true")
+    expect(line).to_be_visible()
+    composer.get_by_role("button", name="Copy").click()
+    copied = lab.page.evaluate("() => navigator.clipboard.readText()")
+    assert all(f'"line {i}: the cat sat on the mat {i} times",' in copied for i in range(120))  # runs alone
 
 
 def test_a_save_shows_its_bytes_and_cancel_leaves_no_folder(lab, composer, lab_root):

@@ -229,6 +229,23 @@ def test_a_clip_at_the_wrong_rate_names_the_fix(lab, previews):
     expect(widget.get_by_label("audio source")).to_contain_text("speech.wav")
 
 
+def test_a_whisper_log_mel_has_axes_a_colour_scale_and_marks_where_the_padding_begins(lab, previews):
+    widget = output(lab, AUDIO)
+    cls = widget.get_by_label("class", exact=True)
+    cls.fill("WhisperFeatureExtractor")
+    cls.press("Enter")
+    expect(widget.get_by_role("img", name=re.compile(r"^colour scale: input_features \(log-mel\) from -?[\d.]+ "
+                                                     r"\(dark\) to -?[\d.]+ \(bright\)$"))).to_be_visible()
+    expect(widget.get_by_role("img", name="features", exact=True)).to_be_visible()
+    expect(widget.get_by_label("mel bin axis")).to_have_text(re.compile(r"^79\s*mel bin\s*0$"))
+    expect(widget.get_by_label("time axis").last).to_have_text(re.compile(r"^0\s*5\s*10\s*15\s*20\s*25\s*30\s*time \(s\)$"))
+    # The 3 s clip fills a tenth of Whisper's 30 s window: where it ends is marked, the rest is padding.
+    mark = widget.get_by_text(re.compile(r"^audio ends at 3\.\d\d s · padding to 30 s →$"))
+    expect(mark).to_be_visible()
+    left = mark.locator("xpath=..").evaluate("e => parseFloat(e.style.left)")
+    assert 9 < left < 11
+
+
 # ----- processor -------------------------------------------------------------------------------
 
 
@@ -243,7 +260,13 @@ def test_build_a_processor_save_it_and_reload_it(lab, previews):
     widget.get_by_role("button", name="Build processor").click()
     expect(widget.get_by_role("status", name="round trip")).to_contain_text(
         "gives back Wav2Vec2Processor with identical outputs", timeout=60_000)
-    expect(widget.get_by_role("img", name="features")).to_be_visible()
+    # Each waveform says what it is, over a time axis.
+    clip = widget.get_by_role("figure", name=re.compile(r"^Input audio: 3\.\d\d s at 16,000 Hz$"))
+    expect(clip.get_by_role("img", name="input waveform")).to_be_visible()
+    expect(clip.get_by_label("time axis")).to_contain_text("time (s)")
+    model_input = widget.get_by_role("figure", name="What the model receives (input_values, normalised to mean 0 and std 1)")
+    expect(model_input.get_by_role("img", name="features")).to_be_visible()
+    expect(model_input.get_by_label("time axis")).to_contain_text("3")
     expect(widget.get_by_label("token count")).to_have_text(re.compile(r"^\d+$"))
     # The sample sentence is mixed case; this CTC vocabulary is upper case only: said under the tokens.
     expect(widget.get_by_role("alert").filter(has_text="the vocabulary does not cover this text")).to_be_visible()
