@@ -243,8 +243,10 @@ class Spec:
             raise SpecError("path", f"cannot write {shown(str(path))}: {err.strerror}") from None
 
     def key(self) -> str:
-        """A canonical string for caching: equal designs give equal keys."""
-        return json.dumps(self.to_dict(), sort_keys=True)
+        """A string for caching: equal designs give equal keys. Keys keep their order (not sorted): the
+        exported code and config.json write fields in the order given, so a cache must not hand one
+        design the order another was typed in."""
+        return json.dumps(self.to_dict())
 
     def replace(self, **changes: Any) -> Spec:
         return Spec.from_dict({**self.to_dict(), **changes})

@@ -329,5 +329,5 @@ class Design:
 
 
 def _key(draft: dict) -> str:
-    """A draft as the rebuild cache's key."""
-    return json.dumps(draft, sort_keys=True, default=repr)
+    """A draft as the rebuild cache's key, its keys in their order (the code writes them so)."""
+    return json.dumps(draft, default=repr)

@@ -28,8 +28,10 @@ _CACHE: OrderedDict[tuple, tuple[dict[str, Any], tuple]] = OrderedDict()
 
 
 def _cache_key(section: Section, spec: Spec) -> tuple:
+    """Keys in their order, not sorted: the normalised section keeps the order the person typed, and the
+    exported code writes it so (a cached check of the same values in another order would reorder it)."""
     values = {k: getattr(spec, k) for k in (*section.keys, *section.reads)}
-    return section.name, json.dumps(values, sort_keys=True), section.files(spec)
+    return section.name, json.dumps(values), section.files(spec)
 
 
 def check(section: Section, spec: Spec) -> dict[str, Any]:

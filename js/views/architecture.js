@@ -26,11 +26,10 @@ export default {
   async render({ model, el, host }) {
     const design = await designOf(model, host);
     const title = h("h3", {}, "Architecture");
-    const notice = h("div", { class: "tc-notice" });
     const hint = h("div", { class: "tc-hint" });
     const flow = h("ol", { class: "tc-arch-flow", "aria-label": "Architecture blocks" });
     const fields = h("section", { class: "tc-arch-fields", "aria-label": "Config fields of the selected block", "aria-live": "polite" });
-    el.replaceChildren(h("section", { class: "tc-view tc-arch", "aria-label": "Architecture" }, title, notice, hint, flow, fields));
+    el.replaceChildren(h("section", { class: "tc-view tc-arch", "aria-label": "Architecture" }, title, hint, flow, fields));
     const opened = new Set(); // blocks whose parts the person opened (by name, kept across updates)
     const closed = new Set(); // … and repeated blocks they closed (those start open)
     let selected = null; // name of the block whose fields are listed
@@ -113,14 +112,14 @@ export default {
       showFields(all.find((b) => b.name === selected) || null);
     }
 
-    function drawNotice() {
-      notice.textContent = design.get("notice") || (design.get("pending") ? "Updating…" : "");
-    }
+    // The summary above says where an edit's error is and that an update is running; the drawing only
+    // dims until it is redrawn.
+    const dim = () => flow.classList.toggle("tc-stale", Boolean(design.get("pending") || design.get("notice")));
 
     model.on("change:drawing", draw);
-    design.on("change:notice", drawNotice);
-    design.on("change:pending", drawNotice);
+    design.on("change:notice", dim);
+    design.on("change:pending", dim);
     draw();
-    drawNotice();
+    dim();
   },
 };
