@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from typing import NamedTuple
 
 from composer.errors import SpecError, one_line
@@ -41,12 +42,18 @@ def compute_dtype(precision: str):
 
 
 def configure(model, settings):
-    """The model as the step trains it: its attention implementation, per-block recomputation."""
+    """The model as the step trains it: its attention and experts implementations, per-block recomputation."""
     try:
-        model.set_attn_implementation(settings.attention)
+        if settings.attention is not None:
+            model.set_attn_implementation(settings.attention)
     except Exception as err:
         raise SpecError("plan.attention", f"{settings.attention!r} does not work for this design: "
                         f"{one_line(err)}") from None
+    if model._can_set_experts_implementation():
+        # Every expert's matmul batched over its tokens' copies of the weights: the one implementation
+        # fake tensors run (eager experts pick tokens by value; torch's grouped matmul, transformers'
+        # default, has no fake kernel for fp32). It holds more than grouped_mm: an upper bound.
+        model.set_experts_implementation("batched_mm")
     if settings.recomputation == "per-block":
         if not model.supports_gradient_checkpointing:
             raise SpecError("plan.recomputation", f"{type(model).__name__} does not support recomputing its "
@@ -92,6 +99,27 @@ def with_gradients(model) -> None:
             p.grad = torch.zeros_like(p)
 
 
+@functools.cache
+def _global_peak():
+    """torch's MemTracker keeping only the step's global peak: its per-module peaks (walking every
+    tracked module on every operation, a third of the plan's time) and gradient labels are not read."""
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    class GlobalPeak(MemTracker):
+        def _track_module_params_and_buffers(self, module, install_grad_hooks: bool = True):
+            # Its gradient hooks only label gradients (the totals see them anyway), and registering one
+            # on a frozen parameter (Whisper's position table) raises.
+            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
+
+        def _update_peak_stats(self, peak_state) -> None:
+            for dev, snap in self._curr_mem_snap.items():
+                if self._peak_mem.get(dev, 0) < snap["Total"]:
+                    self._peak_mem[dev] = snap["Total"]
+                    self._peak_mem_snap[dev] = dict(snap)
+
+    return GlobalPeak
+
+
 def _above(tracker, static: int) -> int:
     import torch
 
@@ -110,15 +138,13 @@ def measure(meta_model, sizes: inputs.Sizes, task: str, settings, sharded_comput
     the weights are in the compute dtype, as FSDP2 gathers them, instead of fp32 under autocast."""
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
-    from torch.distributed._tools.mem_tracker import MemTracker
-
     model = copy.deepcopy(meta_model)
     if sharded_compute:
         model.to(compute_dtype(settings.precision))
     with FakeTensorMode(allow_non_fake_inputs=True):
         model = configure(model.to_empty(device="cpu"), settings)
         with_gradients(model)
-        tracker = MemTracker()
+        tracker = _global_peak()()
         tracker.track_external(model)
         static = _total(tracker)
         try:
@@ -129,7 +155,7 @@ def measure(meta_model, sizes: inputs.Sizes, task: str, settings, sharded_comput
         except Exception as err:
             raise SpecError("plan", f"one training step of this design fails: {one_line(err)}") from None
         opt = optimizer(settings.optimizer, (p for p in model.parameters() if p.requires_grad))
-        stepper = MemTracker()
+        stepper = _global_peak()()
         stepper.track_external(model, opt)
         with stepper:
             opt.step()

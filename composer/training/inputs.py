@@ -95,7 +95,7 @@ def batch(model, s: Sizes, task: str) -> dict[str, Any]:
         inputs["labels"] = torch.randint(0, classes, (s.batch, s.tokens))
     elif task in EXAMPLE_LABELS:
         inputs["labels"] = torch.randint(0, config.num_labels, (s.batch,))
-    elif getattr(config, "is_encoder_decoder", False):
+    if getattr(config, "is_encoder_decoder", False):  # given, not shifted from labels (no start token needed)
         inputs["decoder_input_ids"] = ids(s.tokens)
     return inputs
 

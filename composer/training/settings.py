@@ -31,7 +31,7 @@ class Settings:
     precision: str = "bf16-mixed"
     optimizer: str = "adamw"
     recomputation: str = "none"
-    attention: str = "sdpa"
+    attention: str | None = None  # sdpa or eager; default what transformers picks for the design
     layout: str = "single"
     tensor_parallel: int = 1
     devices: int | None = None
@@ -53,7 +53,7 @@ class Settings:
         for name, allowed in (("precision", PRECISIONS), ("optimizer", OPTIMIZERS),
                               ("recomputation", RECOMPUTATIONS), ("attention", ATTENTIONS),
                               ("layout", LAYOUTS), ("device", DEVICE_KINDS)):
-            if getattr(self, name) not in allowed:
+            if getattr(self, name) not in allowed and not (name == "attention" and self.attention is None):
                 raise SpecError(f"plan.{name}", f"{shown(getattr(self, name))} is not one of {', '.join(allowed)}")
         _count(self, "tensor_parallel", 1, limits.MAX_TENSOR_PARALLEL, "MAX_TENSOR_PARALLEL")
         _count(self, "devices", 1, limits.MAX_DEVICES, "MAX_DEVICES", optional=True)
