@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import warnings
 from typing import NamedTuple
 
 from composer.errors import SpecError, one_line
@@ -148,7 +149,8 @@ def measure(meta_model, sizes: inputs.Sizes, task: str, settings, sharded_comput
         tracker.track_external(model)
         static = _total(tracker)
         try:
-            with tracker:
+            with tracker, warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Module is None")  # the tracker on recomputed blocks
                 forward_backward(model, sizes, task, settings, autocast=not sharded_compute)
         except SpecError:
             raise

@@ -179,3 +179,33 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
         flops_params=n, flops_per_token=flops, tokens=tokens, seconds=seconds, kv_cache_per_token=kv,
         context_length=context if kv else None, inference_batch=inference,
         plan_seconds=time.perf_counter() - started)
+
+
+def format_plan(p: Plan) -> str:
+    """The text the command line prints."""
+    s = p.settings
+    lines = [f"{p.architecture}: {p.params:,} parameters ({p.trainable:,} trainable)",
+             f"  settings  micro-batch {s['micro_batch']}, {s['precision']}, {s['optimizer']}, recomputation "
+             f"{s['recomputation']}, layout {s['layout']}, tensor-parallel {s['tensor_parallel']}",
+             f"  device    {p.device}: {human(p.device_memory, 'B')}, {human(p.usable_memory, 'B')} usable "
+             f"(headroom {s['headroom']:g})",
+             "  per device"]
+    lines += [f"    {name:<12} {human(n, 'B'):>12}" for name, n in p.per_device.items() if n]
+    lines.append(f"    {'peak':<12} {human(p.peak, 'B'):>12}")
+    if p.fits:
+        lines.append(f"  devices   {p.devices} (data-parallel {p.data_parallel})")
+    else:
+        where = f"on {p.devices}" if p.devices else "on any count"
+        lines.append(f"  does not fit {where}: {p.advice}")
+    lines.append(f"  compute   {p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
+                 "input embeddings and unrouted experts left out)")
+    if p.seconds is not None:
+        days = f"{p.seconds / 86400:,.1f} days" if p.seconds >= 86400 else f"{p.seconds / 3600:,.2f} hours"
+        lines.append(f"  time      {days} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices")
+    if p.kv_cache_per_token is not None:
+        lines.append(f"  inference KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
+                     f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}")
+    lines.append(f"  measured  forward+backward {human(p.measured['forward_backward'], 'B')}, optimizer step "
+                 f"{human(p.measured['optimizer_step'], 'B')} above the states ({p.measured['models_run']} "
+                 f"model(s) on fake tensors, {p.plan_seconds:.2f} s)")
+    return "\n".join(lines) + "\n"
