@@ -1,10 +1,10 @@
 """What one real training step of a design takes on this CPU, measured by torch's profiler: the plan's
-check. The design is built with real weights, runs one step to make its optimizer's states (the step
-a run repeats finds them), then a second step under ``torch.profiler`` with memory profiling; the peak
-is the highest total of torch's memory timeline (``torch.profiler._memory_profiler``, what
-``export_memory_timeline`` draws), which counts every tensor the allocator holds, states included.
-This is a different instrument from the plan's (a tracker of fake tensors): the allocator's own
-events on real storage.
+check. The design is built with real weights and runs one step to make its optimizer's states (the step
+a run repeats finds them); a second step runs under ``torch.profiler`` with ``profile_memory``, whose
+memory events are the CPU allocator's own reports of every allocation and free. The peak is what the
+step held before it started (weights, buffers, gradients, optimizer states: each storage once) plus
+the highest running sum of those events. A different instrument from the plan's (a tracker of fake
+tensors): the allocator on real storage.
 """
 
 from __future__ import annotations
@@ -27,11 +27,18 @@ def real_optimizer(name: str, params):
     return activations.optimizer(name, params)
 
 
+def _held(model, opt) -> int:
+    """Bytes of the storages a step starts with, each once (tied weights share one)."""
+    import torch
+
+    tensors = [*model.parameters(), *model.buffers(), *(p.grad for p in model.parameters() if p.grad is not None),
+               *(v for state in opt.state.values() for v in state.values() if isinstance(v, torch.Tensor))]
+    return sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}.values())
+
+
 def peak_bytes(spec, settings: Settings) -> int:
     """The peak bytes torch's allocator holds during one steady training step on one CPU device."""
-    import torch
     from torch.profiler import ProfilerActivity, profile
-    from torch.profiler._memory_profiler import MemoryProfileTimeline
 
     spec = ready(spec)
     task = resolve_architecture(spec.model_type, spec.architecture).task
@@ -46,7 +53,13 @@ def peak_bytes(spec, settings: Settings) -> int:
         opt.zero_grad(set_to_none=False)  # gradients stay allocated, as gradient accumulation keeps them
 
     step()
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True) as prof:
+    held = _held(model, opt)
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
-    _, sizes_over_time = MemoryProfileTimeline(prof._memory_profile())._coalesce_timeline(torch.device("cpu"))
-    return max(sum(row) for row in sizes_over_time)
+    events = sorted((e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"),
+                    key=lambda e: e.start_ns())
+    now = top = 0
+    for event in events:
+        now += event.nbytes()
+        top = max(top, now)
+    return held + top
