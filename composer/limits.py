@@ -62,3 +62,4 @@ MAX_PEAK_TFLOPS = 100_000  # a custom device's dense peak
 MAX_HEADROOM = 0.9  # fraction of a device's memory kept free
 MAX_TOKEN_BUDGET = 10**16  # tokens of a training run (Llama 3 trained on 1.5e13)
 MAX_TOKENS_PER_PARAM = 100_000  # a budget given per parameter (Chinchilla: 20)
+MAX_CACHED_MEASUREMENTS = 32  # measured steps kept: an edit of the layout, devices or device kind measures nothing

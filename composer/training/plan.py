@@ -21,7 +21,6 @@ from composer.training.settings import Settings
 from composer.training.states import States, block_params, states_of
 from composer.validation import ready
 
-MAX_CACHED_MEASUREMENTS = 32  # measured steps kept: an edit of the layout or the devices measures nothing
 COMPUTE_BYTES = {"fp32": 4, "bf16-mixed": 2, "fp16-mixed": 2}
 
 
@@ -71,7 +70,7 @@ def measured(spec: Spec, settings: Settings) -> Measured:
                 c.plus(g_c.minus(base[2]), extra)
         variants = 1 + len(few.grown)
     _MEASURED[key] = Measured(st, tr, c, block, outside, sizes, variants)
-    while len(_MEASURED) > MAX_CACHED_MEASUREMENTS:
+    while len(_MEASURED) > limits.MAX_CACHED_MEASUREMENTS:
         _MEASURED.popitem(last=False)
     return _MEASURED[key]
 
