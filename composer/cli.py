@@ -9,8 +9,9 @@ import os
 import sys
 import warnings
 
-from composer.errors import ComposerWarning, SpecError
+from composer.errors import ComposerWarning, SpecError, shown
 from composer.paths import checked_path
+from composer.training.settings import Settings
 
 
 def _types(args) -> str:
@@ -103,6 +104,27 @@ def _import(args) -> str:
     return f"{args.output}\n"
 
 
+def _plan(args) -> str:
+    from composer.training.plan import format_plan, plan
+
+    given = {name: _setting(name, getattr(args, name)) for name in Settings.__dataclass_fields__
+             if getattr(args, name, None) is not None}
+    result = plan(args.spec, Settings.from_dict(given))
+    return json.dumps(result.to_dict(), indent=1) + "\n" if args.json else format_plan(result)
+
+
+def _setting(name: str, text: str):
+    """An option's text as its setting's type; refused at ``plan.<name>`` (Settings checks the value)."""
+    kind = Settings.__dataclass_fields__[name].type.split(" ")[0]
+    if kind not in ("int", "float"):
+        return text
+    try:
+        return int(text) if kind == "int" else float(text)
+    except ValueError:
+        raise SpecError(f"plan.{name}", f"expected {'an integer' if kind == 'int' else 'a number'}, "
+                        f"got {shown(text)}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m composer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -141,6 +163,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("path", metavar="PATH")
     s.add_argument("--output", metavar="FILE", help="write the Spec there (atomically) instead of printing it")
     s.set_defaults(fn=_import)
+    s = sub.add_parser("plan", help="training memory per device, fewest devices, compute time (fake tensors)")
+    s.add_argument("spec")
+    for name in Settings.__dataclass_fields__:
+        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar=name.upper())
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_plan)
     return p
 
 

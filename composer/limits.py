@@ -52,3 +52,16 @@ SAVE_CHUNK_BYTES = 64 * 2**20  # a save writes its weights this much at a time: 
 # ----- checkpoint folders (read before anything trusts them) -----------------------------------
 MAX_FOLDER_JSON_BYTES = 16 * 2**20  # config.json and the processors' configs (a tokenizer_config.json with many added tokens is a few MB)
 MAX_SAFETENSORS_HEADER_BYTES = 100_000_000  # a safetensors header; the safetensors library's own ceiling
+
+# ----- training plans (composer.training; checked before the fake-tensor step runs) --------------
+MAX_MICRO_BATCH = 65_536  # sequences, images or clips per device per step
+MAX_SEQUENCE_LENGTH = 2**20  # tokens of one training sequence or inference context (1M: the longest trained)
+MAX_IMAGE_SIZE = 8_192  # pixels on a side of a training image
+MAX_TENSOR_PARALLEL = 64  # tensor-parallel degree: one NVLink domain (8 per node; 72 in an NVL72 rack)
+MAX_DEVICES = 1_048_576  # devices of one run: a plan past that says no count fits
+MAX_DEVICE_MEMORY_GB = 4_096  # a custom device's memory, in GiB
+MAX_PEAK_TFLOPS = 100_000  # a custom device's dense peak
+MAX_HEADROOM = 0.9  # fraction of a device's memory kept free
+MAX_TOKEN_BUDGET = 10**16  # tokens of a training run (Llama 3 trained on 1.5e13)
+MAX_TOKENS_PER_PARAM = 100_000  # a budget given per parameter (Chinchilla: 20)
+MAX_CACHED_MEASUREMENTS = 32  # measured steps kept: an edit of the layout, devices or device kind measures nothing

@@ -179,13 +179,20 @@ def _build(spec: Spec) -> tuple[dict[str, Any], int, Any]:
     return _BUILT[key]
 
 
-def measure(spec: Spec, config=None) -> Measured | None:
-    """The full design's Measured from few-layer builds, or None when that would not be exact (or
-    would not be faster): then the caller builds the model whole. Errors propagate as the build's.
-    ``config``: the Spec's config already built."""
+class Reduced(NamedTuple):
+    """The few-layer variants a design is counted by: every layer count at ``k`` (``base``), and for
+    each count in turn the design with that count at ``k + 1`` and how many more blocks the full
+    design has (``grown``: count name -> (spec, extra blocks)). composer.training measures these."""
+
+    base: Spec
+    grown: dict[str, tuple[Spec, int]]
+
+
+def _reduced(spec: Spec, config) -> tuple[Reduced, dict[str, int], int] | None:
+    """The few-layer variants of a design worth building (its counts past twice ``k + 1``), with those
+    counts and ``k``; None for a pretrained design or one with no such count."""
     if spec.pretrained is not None:
         return None
-    config = build_config(spec) if config is None else config
     counts = _layer_counts(config, spec.config)
     if not counts:
         return None
@@ -194,15 +201,43 @@ def measure(spec: Spec, config=None) -> Measured | None:
     if not counts:
         return None
     small = {**spec.config, **{name: k for name in counts}}
+    grown = {name: (spec.replace(config={**small, name: k + 1}), n - k) for name, n in counts.items()}
+    return Reduced(spec.replace(config=small), grown), counts, k
+
+
+def reduced(spec: Spec) -> Reduced | None:
+    """The few-layer variants of a validated design when they give its summary exactly (measure), else
+    None: then only the whole design says what it holds."""
+    config = build_config(spec)
+    found = _reduced(spec, config)
+    return found[0] if found is not None and measure(spec, config) is not None else None
+
+
+def variant_model(spec: Spec):
+    """The meta model of a few-layer variant (Reduced), cached and shared: copy it before changing it."""
+    return _build(spec)[2]
+
+
+def measure(spec: Spec, config=None) -> Measured | None:
+    """The full design's Measured from few-layer builds, or None when that would not be exact (or
+    would not be faster): then the caller builds the model whole. Errors propagate as the build's.
+    ``config``: the Spec's config already built."""
+    if spec.pretrained is not None:
+        return None
+    config = build_config(spec) if config is None else config
+    found = _reduced(spec, config)
+    if found is None:
+        return None
+    variants, counts, k = found
     try:
-        summary, weights, model = _build(spec.replace(config=small))
+        summary, weights, model = _build(variants.base)
         if _rest(model.config, counts) != _rest(config, counts) or any(
                 getattr(model.config, name) != k for name in counts):  # a count derived from another one
             return None
         blocks: dict[tuple[str, ...], tuple[dict[str, Any], int]] = {}
         growth: dict[str, list[tuple[str, ...]]] = {}
         for name in counts:
-            bigger, _, _ = _build(spec.replace(config={**small, name: k + 1}))
+            bigger, _, _ = _build(variants.grown[name][0])
             paths = _grown_paths(summary["tree"], bigger["tree"])
             if paths is None:
                 return None
@@ -212,7 +247,7 @@ def measure(spec: Spec, config=None) -> Measured | None:
                 blocks[path] = (summarize_model(block), weight_bytes(block))
         base = _Built(summary, weights, blocks)
         for name, paths in growth.items():
-            bigger, bigger_bytes, _ = _build(spec.replace(config={**small, name: k + 1}))
+            bigger, bigger_bytes, _ = _build(variants.grown[name][0])
             if _predicted(base, {p: 1 for p in paths}) != (bigger, bigger_bytes):
                 return None
     except Exception:  # a few-layer variant the config refuses: the whole build says what is wrong

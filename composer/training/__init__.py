@@ -1,0 +1,1 @@
+"""What it takes to train a design: memory per device, devices, compute time (composer.training.plan)."""
