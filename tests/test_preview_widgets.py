@@ -117,8 +117,8 @@ def test_tokenizer_preview_starts_with_the_designs_tokenizer(vocab_files):
     assert view.default_class == "BertTokenizer" and "RobertaTokenizer" in view.classes
     assert view.trainable == {"BertTokenizer": "WordPiece", "RobertaTokenizer": "byte-level BPE",
                               "AlbertTokenizer": "Unigram"}
-    assert view.class_options["BertTokenizer"]["do_lower_case"] is True
-    assert view.class_options["BertTokenizer"]["padding_side"] == "right"
+    defaults = {f["name"]: f["default"] for f in view.class_options["BertTokenizer"]}
+    assert defaults["do_lower_case"] is True and defaults["padding_side"] == "right"
     assert view.comparison["available"] and view.comparison["python"]["class"] == "BertTokenizerLegacy"
 
     empty = TokenizerPreview()

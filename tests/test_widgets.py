@@ -550,7 +550,7 @@ def test_js_parses_typed_values_and_highlights_code_losslessly(tmp_path):
     source = tmp_path / "code.py"
     source.write_text(to_code(EXAMPLES / "distilbert.json"))
     script = f"""
-      import {{ parseValue }} from "{JS / 'views' / 'config_form.js'}";
+      import {{ parseValue }} from "{JS / 'lib' / 'format.js'}";
       import {{ tokenize }} from "{JS / 'views' / 'code_view.js'}";
       import fs from "fs";
       const field = (type, extra = {{}}) => ({{ type, nullable: false, kinds: [type], ...extra }});

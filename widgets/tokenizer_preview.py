@@ -67,7 +67,7 @@ class TokenizerPreview(PreviewView):
     trainable = traitlets.Dict().tag(sync=True)  # class -> what training it makes
     default_class = traitlets.Unicode("").tag(sync=True)  # the model type's own class ("" if none)
     train_class = traitlets.Unicode("").tag(sync=True)  # what a trained tokenizer without a class is
-    class_options = traitlets.Dict().tag(sync=True)  # class → {option: default}, for the options shown
+    class_options = traitlets.Dict().tag(sync=True)  # class → its option fields ("": a class not known yet)
     upload_dir = traitlets.Unicode("composer_uploads").tag(sync=True)
     uploaded = traitlets.Dict().tag(sync=True)  # {"train": path} / {"vocab_file": path}: the last upload kept
     status = traitlets.Unicode("").tag(sync=True)
@@ -114,7 +114,8 @@ class TokenizerPreview(PreviewView):
         typed = design.section("tokenizer").get("class")
         typed = typed if isinstance(typed, str) else ""  # anything else is flagged at tokenizer.class
         built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
-        return {n: tokenizer_section.offered(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
+        return {n: [f.to_dict() for f in tokenizer_section.option_fields(n)]
+                for n in sorted({*TRAINABLE, own, typed, built, ""})}
 
     @traitlets.observe("text", "max_length", "truncation")
     def _input_changed(self, change) -> None:
