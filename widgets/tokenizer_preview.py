@@ -79,7 +79,7 @@ class TokenizerPreview(PreviewView):
                  **kwargs: Any):
         design = design or Design(spec)
         self._tokenizer = None  # the one the preview shows; the comparison follows it
-        self._compare = Coalesce(self._run_compare, 0.3, 1.0, design.clock)
+        self._compare = Coalesce(self._run_compare, design.clock)
         super().__init__(design=design, **kwargs)
 
     def owns(self, path: str) -> bool:

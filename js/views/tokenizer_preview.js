@@ -5,6 +5,7 @@
 // uploads as message buffers, and sets the `text`, `max_length` and `truncation` traits.
 
 import { h, alertsFor, designOf, enterCommits, sendPickedFile } from "../lib/dom.js";
+import { commitsOn } from "../lib/commit.js";
 import { Field } from "../lib/field.js";
 import { same } from "../lib/format.js";
 
@@ -177,10 +178,10 @@ export default {
     });
 
     // ----- typing -------------------------------------------------------------------------------
-    text.addEventListener("input", () => {
+    commitsOn(text, () => {
       model.set("text", text.value);
       model.save_changes();
-    });
+    }, { enter: false });
     enterCommits(maxLength);
     maxLength.addEventListener("change", () => {
       const n = parseInt(maxLength.value, 10);
