@@ -145,6 +145,8 @@ class TokenizerPreview(PreviewView):
             self._compare()
 
     def _run_compare(self) -> None:
+        if self._refresh.pending:  # the preview is about to be redrawn, and asks for the comparison again
+            return
         tokenizer, text = self._tokenizer, self.text
         if tokenizer is None:
             self.comparison = {}
