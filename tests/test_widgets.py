@@ -570,3 +570,41 @@ def test_js_parses_typed_values_and_highlights_code_losslessly(tmp_path):
     assert json.loads(out) == {"int": 12, "half": 2.5, "word": "twelve", "list": [1, 2, 3], "none": None,
                                "lossless": True,
                                "kinds": ["call", "comment", "keyword", "number", "operator", "string"]}
+
+
+def test_the_page_debounce_commits_after_a_pause_and_while_typing_goes_on():
+    """js/lib/commit.js, the page's one debounce, on a clock the script moves by hand."""
+    script = f"""
+      let now = 0;
+      const timers = [];
+      Object.defineProperty(globalThis, "performance", {{ value: {{ now: () => now }}, configurable: true }});
+      globalThis.setTimeout = (fn, ms) => {{ const t = {{ fn, at: now + ms }}; timers.push(t); return t; }};
+      globalThis.clearTimeout = (t) => {{ const i = timers.indexOf(t); if (i >= 0) timers.splice(i, 1); }};
+      const advance = (ms) => {{
+        const end = now + ms;
+        for (;;) {{
+          timers.sort((a, b) => a.at - b.at);
+          if (!timers.length || timers[0].at > end) break;
+          const t = timers.shift();
+          now = t.at;
+          t.fn();
+        }}
+        now = end;
+      }};
+      const {{ debounce, DEBOUNCE_MS, MAX_WAIT_MS }} = await import("{JS / 'lib' / 'commit.js'}");
+      let commits = 0;
+      const key = debounce(() => commits++);
+      for (let i = 0; i < 5; i++) {{ key(); advance(20); }}
+      const burst = commits;
+      advance(DEBOUNCE_MS);
+      const paused = commits;
+      for (let i = 0; i < 100; i++) {{ key(); advance(50); }}  // 5 s of typing, never a pause
+      const steady = commits - paused;
+      key(); key.now();
+      console.log(JSON.stringify({{ burst, paused, steady, now: commits - paused - steady, max: 5000 / MAX_WAIT_MS }}));
+    """
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    got = json.loads(out)
+    assert (got["burst"], got["paused"], got["now"]) == (0, 1, 1)  # nothing while typing, one on the pause
+    assert got["steady"] == got["max"]  # steady typing still commits every MAX_WAIT_MS
