@@ -37,6 +37,12 @@ def _twin(tokenizer) -> tuple[Any, str | None]:
     return load_twin(tokenizer)
 
 
+@functools.lru_cache(maxsize=64)
+def _option_dicts(name: str) -> list[dict[str, Any]]:
+    """The option fields of tokenizer class ``name`` as the form gets them (cached: offered on every edit)."""
+    return [field.to_dict() for field in tokenizer_section.option_fields(name)]
+
+
 @functools.lru_cache(maxsize=4)
 def _config(key: str):
     """The model's config (for its max_position_embeddings), or None if it does not build."""
@@ -114,8 +120,7 @@ class TokenizerPreview(PreviewView):
         typed = design.section("tokenizer").get("class")
         typed = typed if isinstance(typed, str) else ""  # anything else is flagged at tokenizer.class
         built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
-        return {n: [f.to_dict() for f in tokenizer_section.option_fields(n)]
-                for n in sorted({*TRAINABLE, own, typed, built, ""})}
+        return {n: _option_dicts(n) for n in sorted({*TRAINABLE, own, typed, built, ""})}
 
     @traitlets.observe("text", "max_length", "truncation")
     def _input_changed(self, change) -> None:
