@@ -98,6 +98,9 @@ def main() -> None:
         base = Path(tmp) / "base"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(base), args.base],
                        check=True)
+        if (base / "package.json").is_file():  # its front end is bundled by esbuild: the widgets load the build
+            (base / "node_modules").symlink_to(ROOT / "node_modules")
+            subprocess.run(["npm", "run", "build", "--silent"], cwd=base, check=True, capture_output=True)
         try:
             trees = {"base": base, "this": ROOT}
             results = {(d, v): {"ms": [], "sent": {}} for d in DESIGNS for v in trees}

@@ -400,54 +400,55 @@ def test_the_heap_is_frozen_once_the_first_design_is_built():
 # ----- summary: coalesced, folded -------------------------------------------------------------------
 
 
-def test_a_burst_of_edits_rebuilds_the_summary_once():
+def test_an_edit_rebuilds_as_soon_as_the_kernel_is_free_and_a_burst_folds():
     clock = ManualClock()
     view = ModelSummary(design=Design(TINY, clock=clock))
     rebuilt = []
     view.observe(lambda change: rebuilt.append(change.new["total"]), "summary")
-    for n in range(1, 21):
+    for n in range(1, 6):  # messages that reach the kernel together
         view.edit("config.n_layers", n)
-        clock.advance(0.002)
     assert view.pending and rebuilt == [] and clock.jobs == []  # typing never waited on a rebuild
-    clock.advance(Design.delay)
-    assert view.pending and len(clock.jobs) == 1  # one rebuild, off the event loop
+    clock.advance(0)  # no delay added after the front end's debounce
+    assert view.pending and len(clock.jobs) == 1  # one rebuild for the burst, off the event loop
     clock.finish_all()
-    assert rebuilt == [summarize(with_config(TINY, n_layers=20))["total"]]
+    assert rebuilt == [summarize(with_config(TINY, n_layers=5))["total"]]
     assert not view.pending
 
 
-def test_steady_edits_still_rebuild_every_max_wait():
+def test_edits_during_a_rebuild_fold_into_one_rebuild_of_the_newest():
     clock = ManualClock()
     view = ModelSummary(design=Design(TINY, clock=clock))
-    rebuilds = 0
-    for n in range(1, 101):  # an edit every 20 ms for two seconds: never a pause of Design.delay
-        view.edit("config.n_layers", n % 7 + 1)
+    rebuilt = []
+    view.observe(lambda change: rebuilt.append(change.new["total"]), "summary")
+    view.edit("config.n_layers", 2)
+    clock.advance(0)
+    for n in range(3, 21):  # an edit every 20 ms while that rebuild runs
+        view.edit("config.n_layers", n)
         clock.advance(0.02)
-        rebuilds += len(clock.jobs)
-        clock.finish_all()
-    assert rebuilds == 2  # at most max_wait (1 s) without a rebuild
+    assert len(clock.jobs) == 1  # one rebuild at a time: they never pile up in the worker
+    clock.finish()  # its result is for n_layers 2: dropped, and the newest draft starts at once
+    assert rebuilt == [] and len(clock.jobs) == 1 and view.pending
+    clock.finish()
+    assert rebuilt == [summarize(with_config(TINY, n_layers=20))["total"]] and not view.pending
 
 
 def test_an_edit_during_a_rebuild_drops_the_older_result():
     clock = ManualClock()
     view = ModelSummary(design=Design(TINY, clock=clock))
     view.edit("config.n_layers", 2)
-    clock.advance(Design.delay)
-    (older,) = clock.jobs  # the rebuild for n_layers 2 is running
-    view.edit("config.n_layers", 3)  # arrives while it runs
-    clock.advance(Design.delay)
-    assert len(clock.jobs) == 2
-    clock.finish(1)  # the newer finishes first ...
-    clock.finish(0)  # ... and the older after it: dropped, never shown after the newer one
+    clock.advance(0)
+    view.edit("config.n_layers", 3)  # arrives while the rebuild for n_layers 2 runs
+    clock.advance(0)
+    clock.finish_all()  # the older's result is dropped, never shown after the newer one
     assert view.summary["total"] == summarize(with_config(TINY, n_layers=3))["total"]
     assert view.spec.config["n_layers"] == 3 and view.draft["config"]["n_layers"] == 3 and not view.pending
 
     view.edit("config.n_layers", 4)
-    clock.advance(Design.delay)
+    clock.advance(0)
     view.edit("config.n_layers", "four")  # a newer edit with an error: the older rebuild is dropped too
     clock.finish_all()
     assert view.summary["total"] == summarize(with_config(TINY, n_layers=3))["total"]
-    assert view.errors == {"config.n_layers": view.errors["config.n_layers"]}
+    assert view.errors == {"config.n_layers": view.errors["config.n_layers"]} and not view.pending
 
 
 def test_flush_waits_for_a_rebuild_in_flight():
@@ -455,9 +456,10 @@ def test_flush_waits_for_a_rebuild_in_flight():
     composer_design = Design(TINY, clock=clock)
     view = ModelSummary(design=composer_design)
     view.edit("config.n_layers", 2)
-    clock.advance(Design.delay)
+    clock.advance(0)
+    view.edit("config.n_layers", 3)  # waits for the rebuild of 2
     view.flush()  # e.g. Save right after an edit
-    assert view.summary["total"] == summarize(with_config(TINY, n_layers=2))["total"] and not view.pending
+    assert view.summary["total"] == summarize(with_config(TINY, n_layers=3))["total"] and not view.pending
 
 
 def test_repeated_layers_fold_into_one_block():
@@ -593,7 +595,7 @@ def test_js_parses_typed_values_and_highlights_code_losslessly(tmp_path):
     source = tmp_path / "code.py"
     source.write_text(to_code(EXAMPLES / "distilbert.json"))
     script = f"""
-      import {{ parseValue }} from "{JS / 'views' / 'config_form.js'}";
+      import {{ parseValue }} from "{JS / 'lib' / 'format.js'}";
       import {{ tokenize }} from "{JS / 'views' / 'code_view.js'}";
       import fs from "fs";
       const field = (type, extra = {{}}) => ({{ type, nullable: false, kinds: [type], ...extra }});
@@ -611,3 +613,41 @@ def test_js_parses_typed_values_and_highlights_code_losslessly(tmp_path):
     assert json.loads(out) == {"int": 12, "half": 2.5, "word": "twelve", "list": [1, 2, 3], "none": None,
                                "lossless": True,
                                "kinds": ["call", "comment", "keyword", "number", "operator", "string"]}
+
+
+def test_the_page_debounce_commits_after_a_pause_and_while_typing_goes_on():
+    """js/lib/commit.js, the page's one debounce, on a clock the script moves by hand."""
+    script = f"""
+      let now = 0;
+      const timers = [];
+      Object.defineProperty(globalThis, "performance", {{ value: {{ now: () => now }}, configurable: true }});
+      globalThis.setTimeout = (fn, ms) => {{ const t = {{ fn, at: now + ms }}; timers.push(t); return t; }};
+      globalThis.clearTimeout = (t) => {{ const i = timers.indexOf(t); if (i >= 0) timers.splice(i, 1); }};
+      const advance = (ms) => {{
+        const end = now + ms;
+        for (;;) {{
+          timers.sort((a, b) => a.at - b.at);
+          if (!timers.length || timers[0].at > end) break;
+          const t = timers.shift();
+          now = t.at;
+          t.fn();
+        }}
+        now = end;
+      }};
+      const {{ debounce, DEBOUNCE_MS, MAX_WAIT_MS }} = await import("{JS / 'lib' / 'commit.js'}");
+      let commits = 0;
+      const key = debounce(() => commits++);
+      for (let i = 0; i < 5; i++) {{ key(); advance(20); }}
+      const burst = commits;
+      advance(DEBOUNCE_MS);
+      const paused = commits;
+      for (let i = 0; i < 100; i++) {{ key(); advance(50); }}  // 5 s of typing, never a pause
+      const steady = commits - paused;
+      key(); key.now();
+      console.log(JSON.stringify({{ burst, paused, steady, now: commits - paused - steady, max: 5000 / MAX_WAIT_MS }}));
+    """
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    got = json.loads(out)
+    assert (got["burst"], got["paused"], got["now"]) == (0, 1, 1)  # nothing while typing, one on the pause
+    assert got["steady"] == got["max"]  # steady typing still commits every MAX_WAIT_MS

@@ -3,9 +3,9 @@ and what is computed from the valid Spec (summary, code).
 
 An edit is checked at once (types, names: microseconds), so a bad value is flagged while the person
 types. The expensive part (validating each section once, building on the meta device to catch
-cross-field errors, the summary, the code) runs once per burst of edits, a short delay after the last
-one, in a worker thread so that the kernel keeps answering; an edit arriving meanwhile drops the older
-result, which is never shown after it.
+cross-field errors, the summary, the code) starts as soon as the kernel is free, in a worker thread so
+that the kernel keeps answering, one rebuild at a time: edits arriving while one runs drop its result
+(never shown after them) and fold into one rebuild of the newest draft when it ends.
 """
 
 from __future__ import annotations
@@ -131,24 +131,20 @@ def freeze_heap() -> None:
 
 
 class Coalesce:
-    """Call ``fn`` once, ``delay`` seconds after the last request and at most ``max_wait`` seconds after
-    the first, by ``clock`` (the kernel's event loop by default; at once where none runs)."""
+    """Call ``fn`` once for a burst of requests: the first schedules it for as soon as the event loop of
+    ``clock`` is free (at once where none runs), and the requests until then fold into that call. It adds
+    no delay: the front end's typing debounce (js/lib/commit.js) is the page's only one."""
 
-    def __init__(self, fn: Callable[[], None], delay: float, max_wait: float, clock=LOOP_CLOCK):
-        self.fn, self.delay, self.max_wait, self.clock = fn, delay, max_wait, clock
+    def __init__(self, fn: Callable[[], None], clock=LOOP_CLOCK):
+        self.fn, self.clock = fn, clock
         self._timer = None
-        self._first = 0.0
 
     def __call__(self) -> None:
         now = self.clock.now()
         if now is None:
             self.fn()
-            return
-        if self._timer is None:
-            self._first = now
-        else:
-            self._timer.cancel()
-        self._timer = self.clock.call_at(min(now + self.delay, self._first + self.max_wait), self._fire)
+        elif self._timer is None:
+            self._timer = self.clock.call_at(now, self._fire)
 
     def _fire(self) -> None:
         self._timer = None
@@ -176,17 +172,15 @@ class Design:
     """One design, edited by any number of views. Views subscribe with a callback taking the Design.
     ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand)."""
 
-    delay = 0.05  # seconds of quiet after an edit before the rebuild (the form debounces typing too)
-    max_wait = 1.0  # a steady stream of edits still rebuilds this often
-
     def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK):
         from composer.spec import as_spec
 
         self.clock = clock
         self._views: list[Callable[[Design], None]] = []
-        self._rebuild = Coalesce(self._start, self.delay, self.max_wait, clock)
-        self._work: object | None = None  # the rebuild in flight; an edit replaces it, dropping its result
-        self._future = None
+        self._rebuild = Coalesce(self._start, clock)
+        self._work: object | None = None  # the rebuild whose result is wanted; an edit drops it
+        self._running: tuple[object, Any] | None = None  # (work, future) of the rebuild in the worker
+        self._waiting = False  # a newer draft rebuilds when the running one ends
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
         built = rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict()))
@@ -199,7 +193,7 @@ class Design:
     @property
     def pending(self) -> bool:
         """A rebuild is scheduled or running: the summary and code are about to change."""
-        return self._rebuild.pending or self._work is not None
+        return self._rebuild.pending or self._work is not None or self._waiting
 
     @property
     def model_type(self) -> str:
@@ -231,7 +225,7 @@ class Design:
 
         built = rebuilt(_key(as_spec(spec).to_dict()))
         self._rebuild.cancel()
-        self._work = None
+        self._work, self._waiting = None, False
         self._accept(built)
         built.warn_again()
         self._notify()
@@ -262,6 +256,7 @@ class Design:
         self.errors = {**self._deep, **quick}
         if quick:
             self._rebuild.cancel()  # the last valid design stays; nothing to rebuild
+            self._waiting = False
         else:
             self._rebuild()  # with no event loop this rebuilds (and notifies) at once
         if quick or self.pending:
@@ -271,22 +266,32 @@ class Design:
         """Finish the rebuild now, waiting for one in flight (tests, scripts, a "Save" that must see
         the latest edit)."""
         self._rebuild.flush()
-        work, future = self._work, self._future
-        if work is not None:
+        while self._running is not None:
+            work, future = self._running
             future.exception()  # waits; the outcome is read by _finish
             self._finish(work, future)
 
     # ----- rebuilding ----------------------------------------------------------------------------
 
     def _start(self) -> None:
+        if self._running is not None:  # one rebuild at a time: the newest draft starts when it ends
+            self._waiting = True
+            return
+        self._waiting = False
         work = self._work = object()
         draft = _key(self.draft)
         future = self.clock.start(lambda: rebuilt(draft), lambda done: self._finish(work, done))
-        if self._work is work:
-            self._future = future
+        if self._work is work:  # not finished at once (as it is where no event loop runs)
+            self._running = (work, future)
 
     def _finish(self, work: object, future) -> None:
-        if work is not self._work:  # a newer edit came meanwhile (or flush() finished it already)
+        if self._running is not None:
+            if self._running[1] is not future:
+                return  # flush() finished it already
+            self._running = None
+        if self._waiting:
+            self._start()
+        if work is not self._work:  # a newer edit came meanwhile: its rebuild is the one shown
             return
         self._work = None
         error = future.exception()

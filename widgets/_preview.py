@@ -95,7 +95,6 @@ class PreviewView(DesignWidget):
     _css = CSS
     key = ""  # the Spec section previewed
     half = ""  # "preview" beside a form (FormAndView); "" where the view is the whole panel
-    delay, max_wait = 0.02, 0.25  # seconds: coalesce a burst of keystrokes, yet redraw while typing
     by_path = ""  # how to give a file too large to upload, e.g. ": preview.load_image(path)"
 
     # Preview
@@ -107,7 +106,7 @@ class PreviewView(DesignWidget):
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
                  **kwargs: Any):
         design = design or Design(spec)
-        self._refresh = Coalesce(self._run_if_changed, self.delay, self.max_wait, design.clock)
+        self._refresh = Coalesce(self._run_if_changed, design.clock)
         self._shown: Any = None
         super().__init__(design=design, title=heading(self.key, self.half), **kwargs)
         self._run()  # the first preview goes out with the widget

@@ -47,7 +47,6 @@ class ProcessorBuilder(PreviewView):
 
     _esm = bundle("processor_builder.js")
     key = "processor"
-    delay, max_wait = 0.3, 1.0  # a rebuild saves and reloads the processor: not per keystroke
 
     # Processor
     processor_classes = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -37,6 +37,12 @@ def _twin(tokenizer) -> tuple[Any, str | None]:
     return load_twin(tokenizer)
 
 
+@functools.lru_cache(maxsize=64)
+def _option_dicts(name: str) -> list[dict[str, Any]]:
+    """The option fields of tokenizer class ``name`` as the form gets them (cached: offered on every edit)."""
+    return [field.to_dict() for field in tokenizer_section.option_fields(name)]
+
+
 @functools.lru_cache(maxsize=4)
 def _config(key: str):
     """The model's config (for its max_position_embeddings), or None if it does not build."""
@@ -67,7 +73,7 @@ class TokenizerPreview(PreviewView):
     trainable = traitlets.Dict().tag(sync=True)  # class -> what training it makes
     default_class = traitlets.Unicode("").tag(sync=True)  # the model type's own class ("" if none)
     train_class = traitlets.Unicode("").tag(sync=True)  # what a trained tokenizer without a class is
-    class_options = traitlets.Dict().tag(sync=True)  # class → {option: default}, for the options shown
+    class_options = traitlets.Dict().tag(sync=True)  # class → its option fields ("": a class not known yet)
     upload_dir = traitlets.Unicode("composer_uploads").tag(sync=True)
     uploaded = traitlets.Dict().tag(sync=True)  # {"train": path} / {"vocab_file": path}: the last upload kept
     status = traitlets.Unicode("").tag(sync=True)
@@ -79,7 +85,7 @@ class TokenizerPreview(PreviewView):
                  **kwargs: Any):
         design = design or Design(spec)
         self._tokenizer = None  # the one the preview shows; the comparison follows it
-        self._compare = Coalesce(self._run_compare, 0.3, 1.0, design.clock)
+        self._compare = Coalesce(self._run_compare, design.clock)
         super().__init__(design=design, **kwargs)
 
     def owns(self, path: str) -> bool:
@@ -114,7 +120,7 @@ class TokenizerPreview(PreviewView):
         typed = design.section("tokenizer").get("class")
         typed = typed if isinstance(typed, str) else ""  # anything else is flagged at tokenizer.class
         built = type(self._tokenizer).__name__ if self._tokenizer is not None else ""
-        return {n: tokenizer_section.offered(n) for n in sorted({*TRAINABLE, own, typed, built} - {""})}
+        return {n: _option_dicts(n) for n in sorted({*TRAINABLE, own, typed, built, ""})}
 
     @traitlets.observe("text", "max_length", "truncation")
     def _input_changed(self, change) -> None:
@@ -144,6 +150,8 @@ class TokenizerPreview(PreviewView):
             self._compare()
 
     def _run_compare(self) -> None:
+        if self._refresh.pending:  # the preview is about to be redrawn, and asks for the comparison again
+            return
         tokenizer, text = self._tokenizer, self.text
         if tokenizer is None:
             self.comparison = {}

@@ -4,6 +4,7 @@ pure-Python tokenizer asked for where none exists, an option transformers stores
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -16,6 +17,7 @@ from composer.sections import trained
 from composer.classes import init_defaults, is_python_backend, python_tokenizer_class, tokenizer_class_name, \
     transformers_class
 from composer.errors import ComposerWarning, SpecError, one_line, shown
+from composer.fields import Field, docstring_help
 from composer.folder_check import read_config_file
 from composer.limits import MAX_FOLDER_JSON_BYTES
 from composer.paths import checked_path, is_dir, is_file, read_json_object, stamp
@@ -93,6 +95,32 @@ def offered(name: str) -> dict[str, Any]:
                                                                           (v is None or isinstance(v, str)))}
     out["padding_side"] = getattr(cls, "padding_side", "right")
     return out
+
+
+PADDING_SIDES = ("right", "left")  # the sides transformers pads a batch on
+
+
+@functools.lru_cache(maxsize=64)
+def option_fields(name: str) -> tuple[Field, ...]:
+    """The options of ``offered(name)`` as form fields: lowercasing a checkbox, the padding side a choice,
+    each special token its text (none: the class has no such token); help from the class's docstring.
+    For a name that is not a class (yet), the padding side alone."""
+    import inspect
+
+    import transformers
+
+    cls = getattr(transformers, name, None)
+    helps = docstring_help(inspect.cleandoc(cls.__doc__ or "")) if isinstance(cls, type) else {}
+    out = []
+    for option, default in (offered(name) or {"padding_side": "right"}).items():
+        if option == "do_lower_case":
+            field = Field(option, "bool", bool(default), kinds=("bool",))
+        elif option == "padding_side":
+            field = Field(option, "choice", default, kinds=("str",), choices=PADDING_SIDES)
+        else:
+            field = Field(option, "str", default, nullable=True, kinds=("str",))
+        out.append(dataclasses.replace(field, help=helps.get(option, "")))
+    return tuple(out)
 
 
 def _pretrained_folder(tok: dict[str, Any]) -> Path | None:

@@ -19,10 +19,13 @@ export function designOf(model, host) {
   return host.getModel(model.get("design"));
 }
 
-/** Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too. */
+/** Inside JupyterLab's output area Enter fires no "change" (the notebook keeps the key): commit on it too.
+ * A textarea given this commits on Enter instead of taking a new line (JSON text needs none). */
 export function enterCommits(input) {
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") input.dispatchEvent(new Event("change"));
+    if (event.key !== "Enter" || event.shiftKey) return;
+    if (input.tagName === "TEXTAREA") event.preventDefault();
+    input.dispatchEvent(new Event("change"));
   });
 }
 

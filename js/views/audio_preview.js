@@ -4,50 +4,13 @@
 
 import { h, alertsFor, blobUrls, sendPickedFile } from "../lib/dom.js";
 import { received, spectrogram, withTime } from "../lib/axes.js";
+import { num } from "../lib/format.js";
+import { floats, peak, waveform } from "../lib/waveform.js";
 
-const SVG = "http://www.w3.org/2000/svg";
-
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  el.append(...children);
-  return el;
-}
-
-const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
-
-function floats(view) {
-  return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
-}
-
-function peak(values) {
-  let top = 0;
-  for (const v of values) top = Math.max(top, Math.abs(v));
-  return top;
-}
-
-/** An envelope as a filled band: along the maxima, back along the minima. Audio in [-1, 1] fills
- * the height; louder features (a normalised waveform) are drawn to their own larger scale, with
- * dashed lines at ±1 so the change of scale shows. `shade` greys a padded stretch [from, to). */
+/** A waveform with its scale said under it. */
 function wave(values, scale, label, shade = null) {
-  const n = values.length / 2;
-  const y = (v) => (-v / scale).toFixed(4);
-  const top = [];
-  const bottom = [];
-  for (let i = 0; i < n; i++) {
-    top.push(`${i},${y(values[2 * i + 1])}`);
-    bottom.push(`${i},${y(values[2 * i])}`);
-  }
-  const d = `M${top.join("L")}L${bottom.reverse().join("L")}Z`;
-  const svg = s("svg", { class: "tc-wave", role: "img", "aria-label": label, viewBox: `0 -1 ${Math.max(n - 1, 1)} 2`,
-    preserveAspectRatio: "none" });
-  if (shade) svg.append(s("rect", { class: "tc-padding", x: shade[0] * n, y: -1, width: (shade[1] - shade[0]) * n, height: 2 }));
-  if (scale > 1) {
-    for (const v of [1, -1]) svg.append(s("line", { class: "tc-unit", x1: 0, x2: n, y1: y(v), y2: y(v) }));
-  }
-  svg.append(s("path", { class: "tc-signal", d }));
-  svg.append(s("title", {}, `${label}: drawn to ±${scale.toFixed(2)}`));
-  return h("div", {}, svg, h("div", { class: "tc-hint" }, `scale ±${scale.toFixed(2)}${scale > 1 ? " (dashed: ±1)" : ""}`));
+  return h("div", {}, waveform(values, { scale, label, shade }),
+    h("div", { class: "tc-hint" }, `scale ±${scale.toFixed(2)}${scale > 1 ? " (dashed: ±1)" : ""}`));
 }
 
 export default {

@@ -2,8 +2,7 @@
 // fields the chosen head reads, as the engine's catalog lists them (head_fields).
 
 import { h, designOf } from "../lib/dom.js";
-
-const DEBOUNCE_MS = 400;
+import { Field } from "../lib/field.js";
 
 /** id2label as the form shows it: one label per line, in id order. */
 function labelsText(id2label) {
@@ -25,7 +24,7 @@ export default {
       h("h3", {}, "Head"),
       h("div", { class: "tc-row" }, h("label", { for: select.id }, "architecture"), select, task),
       archError, fieldsBox, general));
-    let controls = {}; // field name → {input, show(value)}
+    let rows = {}; // field name → its Field
 
     const base = () => model.get("heads").find((head) => head.task === "base");
 
@@ -36,54 +35,36 @@ export default {
     }
 
     function buildFields() {
-      controls = {};
-      fieldsBox.replaceChildren(...model.get("head_fields").map((field) => {
-        const id = `${uid}-${field.name}`;
-        const control = makeControl(field, id);
-        controls[field.name] = control;
-        return h("div", { class: "tc-field", "data-path": `config.${field.name}` },
-          h("label", { for: id, title: field.help }, field.name), control.input, h("span"));
-      }));
+      rows = Object.fromEntries(model.get("head_fields").map((field) => [field.name, makeRow(field)]));
+      fieldsBox.replaceChildren(...Object.values(rows).map((row) => row.el));
     }
 
-    function makeControl(field, id) {
-      if (field.type === "choice") {
-        const input = h("select", { id, title: field.help },
-          h("option", { value: "" }, "(automatic)"), ...field.choices.map((c) => h("option", { value: c }, c)));
-        input.addEventListener("change", () =>
-          send(input.value ? { edit: { [`config.${field.name}`]: input.value } } : { reset: [`config.${field.name}`] }));
-        return { input, show: (v) => { input.value = v ?? ""; } };
-      }
+    function makeRow(field) {
+      const path = `config.${field.name}`;
+      const common = { id: `${uid}-${field.name}`, path, reset: () => send({ reset: [path] }) };
       if (field.name === "id2label") {
         // Labels, one per line: sets id2label, and num_labels to match.
-        const input = h("textarea", { id, rows: 3, spellcheck: false, placeholder: "one label per line",
-          title: `${field.help}\nOne label per line; num_labels follows.` });
-        input.addEventListener("change", () => {
-          const labels = input.value.split("\n").map((l) => l.trim()).filter(Boolean);
-          if (!labels.length) return send({ reset: ["config.id2label"] });
-          const id2label = Object.fromEntries(labels.map((label, i) => [String(i), label]));
-          send({ edit: { "config.id2label": id2label, "config.num_labels": labels.length } });
+        const row = new Field({ ...field, help: `${field.help}\nOne label per line; num_labels follows.` }, {
+          ...common, rows: 3, format: labelsText,
+          parse: (text) => {
+            const labels = text.split("\n").map((l) => l.trim()).filter(Boolean);
+            return labels.length ? Object.fromEntries(labels.map((label, i) => [String(i), label])) : undefined;
+          },
+          commit: (id2label) => send({ edit: { [path]: id2label, "config.num_labels": Object.keys(id2label).length } }),
         });
-        return { input, show: (v) => { if (document.activeElement !== input) input.value = labelsText(v); } };
+        row.control.placeholder = "one label per line";
+        return row;
       }
-      const input = h("input", { id, type: "text", inputMode: "numeric", title: field.help, spellcheck: false });
-      let timer = null;
-      const commit = () => {
-        clearTimeout(timer);
-        const text = input.value.trim();
-        const value = /^[-+]?\d+(\.\d*)?$/.test(text) ? Number(text) : text;
-        if (value === design.get("draft").config?.num_labels) return;
-        const id2label = design.get("draft").config?.id2label;
-        // Labels of another count no longer fit: they go, and transformers names them LABEL_0, …
-        const stale = id2label && Object.keys(id2label).length !== value;
-        send({ edit: { "config.num_labels": value }, ...(stale ? { reset: ["config.id2label"] } : {}) });
-      };
-      input.addEventListener("change", commit);
-      input.addEventListener("input", () => {
-        clearTimeout(timer);
-        timer = setTimeout(commit, DEBOUNCE_MS);
-      });
-      return { input, show: (v) => { if (document.activeElement !== input) input.value = v ?? ""; } };
+      if (field.name === "num_labels") {
+        return new Field(field, { ...common, commit: (value) => {
+          const config = design.get("draft").config;
+          if (value === config?.num_labels) return;
+          // Labels of another count no longer fit: they go, and transformers names them LABEL_0, …
+          const stale = config?.id2label && Object.keys(config.id2label).length !== value;
+          send({ edit: { [path]: value }, ...(stale ? { reset: ["config.id2label"] } : {}) });
+        } });
+      }
+      return new Field(field, { ...common, blank: "(automatic)", commit: (value) => send({ edit: { [path]: value } }) });
     }
 
     function alert(message) {
@@ -101,18 +82,11 @@ export default {
       task.textContent = head && !head.mapped ? `${chosenTask} (no Auto class)` : chosenTask;
       select.setAttribute("aria-invalid", errors.architecture ? "true" : "false");
       archError.replaceChildren(...(errors.architecture ? [alert(errors.architecture)] : []));
-      const defaults = Object.fromEntries(model.get("head_fields").map((f) => [f.name, f.default]));
-      for (const [name, control] of Object.entries(controls)) {
-        const row = control.input.parentElement;
-        const value = draft.config?.[name] ?? defaults[name];
-        control.show(value);
-        row.classList.toggle("tc-changed", draft.config?.[name] !== undefined);
-        const message = errors[`config.${name}`];
-        control.input.setAttribute("aria-invalid", message ? "true" : "false");
-        row.querySelector(":scope > .tc-error")?.remove();
-        if (message) row.append(alert(message));
+      for (const [name, row] of Object.entries(rows)) {
+        const set = draft.config?.[name];
+        row.update(set ?? row.field.default, { changed: set !== undefined, error: errors[`config.${name}`] });
       }
-      const shown = new Set(["architecture", ...Object.keys(controls).map((n) => `config.${n}`)]);
+      const shown = new Set(["architecture", ...Object.keys(rows).map((n) => `config.${n}`)]);
       general.replaceChildren(...Object.entries(errors)
         .filter(([key]) => !shown.has(key))
         .map(([key, message]) => alert(key ? `${key}: ${message}` : message)));

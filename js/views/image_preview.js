@@ -3,8 +3,7 @@
 // Buttons send {action: "sample"}; an upload sends the file's bytes as a message buffer.
 
 import { h, alertsFor, blobUrls, sendPickedFile } from "../lib/dom.js";
-
-const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
+import { num } from "../lib/format.js";
 
 export default {
   render({ model, el }) {

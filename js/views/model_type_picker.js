@@ -10,7 +10,7 @@ export default {
     const search = h("input", { type: "search", "aria-label": "search model types",
       placeholder: "Search model types…" });
     const select = h("select", { id: `${uid}-type`, size: 8 });
-    const count = h("span", { class: "tc-hint" });
+    const count = h("span", { class: "tc-hint", role: "status", "aria-label": "model types shown" });
     const errors = h("div");
     el.replaceChildren(h("div", { class: "tc-view tc-picker tc-types" },
       h("h3", {}, "Model type"),
@@ -34,12 +34,12 @@ export default {
       for (const group of select.querySelectorAll("optgroup")) {
         let any = false;
         for (const option of group.children) {
-          option.hidden = Boolean(q) && !option.value.toLowerCase().includes(q) && !option.selected;
+          option.hidden = Boolean(q) && !option.value.toLowerCase().includes(q); // the chosen type too
           if (!option.hidden) { any = true; shown += 1; }
         }
         group.hidden = !any;
       }
-      count.textContent = q ? `${shown} match` : `${select.options.length} types`;
+      count.textContent = q ? `${shown} ${shown === 1 ? "match" : "matches"}` : `${select.options.length} types`;
     }
 
     function update() {

@@ -4,32 +4,8 @@
 
 import { h, alertsFor, blobUrls, designOf, enterCommits } from "../lib/dom.js";
 import { received, spectrogram, withTime } from "../lib/axes.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-
-const num = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : x.toFixed(3));
-
-/** A float32 [min, max, …] envelope as a filled SVG band, scaled to ±max(1, peak). */
-function wave(view, label) {
-  const v = new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
-  const n = v.length / 2;
-  let scale = 1;
-  for (const x of v) scale = Math.max(scale, Math.abs(x));
-  const top = [];
-  const bottom = [];
-  for (let i = 0; i < n; i++) {
-    top.push(`${i},${(-v[2 * i + 1] / scale).toFixed(4)}`);
-    bottom.push(`${i},${(-v[2 * i] / scale).toFixed(4)}`);
-  }
-  const svg = document.createElementNS(SVG, "svg");
-  for (const [k, val] of Object.entries({ class: "tc-wave", role: "img", "aria-label": label,
-    viewBox: `0 -1 ${Math.max(n - 1, 1)} 2`, preserveAspectRatio: "none" })) svg.setAttribute(k, val);
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("class", "tc-signal");
-  path.setAttribute("d", `M${top.join("L")}L${bottom.reverse().join("L")}Z`);
-  svg.append(path);
-  return svg;
-}
+import { num } from "../lib/format.js";
+import { floats, waveform } from "../lib/waveform.js";
 
 export default {
   async render({ model, el, host }) {
@@ -119,8 +95,8 @@ export default {
         const figure = (caption, plot) => h("figure", { class: "tc-figure-wide" }, h("figcaption", {}, caption), plot);
         return h("div", {}, h("h4", {}, `feature_extractor: ${p.class}`),
           figure(`Input audio: ${p.input.seconds.toFixed(2)} s at ${p.sampling_rate.toLocaleString()} Hz`,
-            withTime(wave(p.input.envelope, "input waveform"), p.input.seconds)),
-          f.kind === "waveform" ? figure(received(f), withTime(wave(f.envelope, "features"), f.seconds))
+            withTime(waveform(floats(p.input.envelope), { label: "input waveform" }), p.input.seconds)),
+          f.kind === "waveform" ? figure(received(f), withTime(waveform(floats(f.envelope), { label: "features" }), f.seconds))
             : f.png ? figure(received(f), spectrogram(f, (bytes, type) => blobs.url(bytes, type))) : null,
           h("div", { class: "tc-hint" }, `${f.key} [${f.shape.join(", ")}]: mean ${num(f.mean)}, std ${num(f.std)}`));
       }

@@ -5,10 +5,11 @@
 // uploads as message buffers, and sets the `text`, `max_length` and `truncation` traits.
 
 import { h, alertsFor, designOf, enterCommits, sendPickedFile } from "../lib/dom.js";
+import { commitsOn } from "../lib/commit.js";
+import { Field } from "../lib/field.js";
+import { same } from "../lib/format.js";
 
 const MODES = { train: "train on text", vocab_file: "vocab file", pretrained: "pretrained folder or hub id" };
-
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 export default {
   async render({ model, el, host }) {
@@ -42,7 +43,7 @@ export default {
     const uploadVocab = h("button", { type: "button" }, "Upload");
     const loadButton = h("button", { type: "button" }, "Load");
     const trainButton = h("button", { type: "button" }, "Train");
-    const optionsBox = h("div", { class: "tc-row" });
+    const optionsBox = h("div", { class: "tc-options" });
     const status = h("div", { class: "tc-status", role: "status", "aria-label": "tokenizer status" });
     const sectionErrors = h("div");
     const panes = {
@@ -82,48 +83,34 @@ export default {
       if (mode.value === "train") return model.get("train_class");
       return model.get("preview").class || model.get("default_class");
     }
-    let optionControls = {};
+    let options = {}; // option name → its Field
+    // With a tokenizer of this kind in the design, an option applies at once; else with Load / Train.
+    const applies = () => sourceOf(section()) === mode.value;
     function buildOptions() {
-      const defaults = model.get("class_options")[activeClass()] || { padding_side: "right" };
-      optionControls = {};
-      const rows = Object.entries(defaults).map(([name, fallback]) => {
-        let control;
-        if (name === "do_lower_case") control = h("input", { id: id(name), type: "checkbox" });
-        else if (name === "padding_side") {
-          control = h("select", { id: id(name) }, h("option", { value: "right" }, "right"), h("option", { value: "left" }, "left"));
-        } else control = h("input", { id: id(name), type: "text", spellcheck: false, size: 8, placeholder: "none" });
-        const read = () => (control.type === "checkbox" ? control.checked : control.value === "" ? null : control.value);
-        const show = (v) => {
-          if (control.type === "checkbox") control.checked = Boolean(v);
-          else if (document.activeElement !== control) control.value = v === null || v === undefined ? "" : String(v);
-        };
-        optionControls[name] = { read, show, fallback };
-        if (control.type === "text") enterCommits(control);
-        control.addEventListener("change", () => {
-          // With a tokenizer of this kind in the design, an option applies at once; else with Load/Train.
-          const sec = section();
-          if (!sec || sourceOf(sec) !== mode.value) return;
-          const path = `tokenizer.options.${name}`;
-          const value = read();
-          send(same(value, fallback) ? { reset: [path] } : { edit: { [path]: value } });
-        });
-        return h("span", { class: "tc-option" }, ...labelled(name, control));
-      });
-      optionsBox.replaceChildren(...rows);
+      const offered = model.get("class_options");
+      options = Object.fromEntries((offered[activeClass()] || offered[""]).map((field) => {
+        const path = `tokenizer.options.${field.name}`;
+        const row = new Field(field, { id: id(field.name), path,
+          commit: (value) => applies() && send(same(value, field.default) ? { reset: [path] } : { edit: { [path]: value } }),
+          reset: () => (applies() ? send({ reset: [path] }) : row.update(field.default)) });
+        return [field.name, row];
+      }));
+      optionsBox.replaceChildren(...Object.values(options).map((row) => row.el));
       showOptions();
     }
     function showOptions() {
       const sec = section();
-      const set = sec && sourceOf(sec) === mode.value ? sec.options || {} : {};
-      for (const [name, c] of Object.entries(optionControls)) c.show(name in set ? set[name] : c.fallback);
+      const set = applies() ? sec.options || {} : {};
+      const errors = model.get("view_errors");
+      for (const [name, row] of Object.entries(options)) {
+        const value = name in set ? set[name] : row.field.default;
+        row.update(value, { changed: name in set && !same(value, row.field.default),
+          error: errors[`tokenizer.options.${name}`] });
+      }
     }
     function chosenOptions() {
-      const out = {};
-      for (const [name, c] of Object.entries(optionControls)) {
-        const value = c.read();
-        if (!same(value, c.fallback)) out[name] = value;
-      }
-      return out;
+      return Object.fromEntries(Object.entries(options).map(([name, row]) => [name, row.read()])
+        .filter(([name, value]) => !same(value, options[name].field.default)));
     }
 
     // ----- the form follows the design ----------------------------------------------------------
@@ -162,6 +149,7 @@ export default {
     function showErrors() {
       const errors = model.get("view_errors"); // only those this view lists (Python routes them)
       sectionErrors.replaceChildren(...Object.entries(errors)
+        .filter(([path]) => !(path.startsWith("tokenizer.options.") && path.slice(18) in options)) // at the option
         .map(([path, message]) => h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
     }
 
@@ -190,10 +178,10 @@ export default {
     });
 
     // ----- typing -------------------------------------------------------------------------------
-    text.addEventListener("input", () => {
+    commitsOn(text, () => {
       model.set("text", text.value);
       model.save_changes();
-    });
+    }, { enter: false });
     enterCommits(maxLength);
     maxLength.addEventListener("change", () => {
       const n = parseInt(maxLength.value, 10);
@@ -296,7 +284,7 @@ export default {
     model.on("change:truncation", update);
     model.on("change:comparison", () => drawCompare(model.get("comparison")));
     design.on("change:draft", () => { fillForm(); showOptions(); });
-    model.on("change:view_errors", showErrors);
+    model.on("change:view_errors", () => { showErrors(); showOptions(); });
     model.on("change:class_options", buildOptions);
     text.value = model.get("text");
     mode.value = sourceOf(section()) || "train";

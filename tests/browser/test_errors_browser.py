@@ -74,3 +74,13 @@ def test_a_closed_tokenizer_panel_says_it_has_an_error_and_the_summary_says_wher
     composer.get_by_role("button", name="Train", exact=True).click()
     expect(composer.get_by_role("button", name=re.compile(r"^\W*Tokenizer$"))).to_be_visible()
     expect(composer.get_by_text("Showing the last valid design")).to_have_count(0)
+
+
+def test_the_model_type_search_lists_and_counts_only_matches(lab, errors_notebook):
+    composer = output(lab, MASKFORMER)  # maskformer is the chosen type: it must not stay in the results
+    composer.get_by_label("search model types").fill("bert")
+    types = composer.get_by_label("model_type", exact=True)
+    shown = types.locator("option:not([hidden])").all_inner_texts()
+    assert shown and all("bert" in name for name in shown) and "maskformer" not in shown
+    expect(composer.get_by_role("status", name="model types shown")).to_have_text(f"{len(shown)} matches")
+    composer.get_by_label("search model types").fill("")

@@ -49,6 +49,30 @@ IMAGE_DIGEST = """async (img) => {
 }"""
 
 
+# Where a label's text wraps: [character before, character after] at each new line (client rects per character).
+LINE_BREAKS = """(label) => {
+    const breaks = [];
+    let top = null, last = "";
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rect = range.getClientRects()[0];
+            if (!rect) continue;
+            if (top !== null && rect.top > top + 1) breaks.push([last, node.data[i]]);
+            top = rect.top;
+            last = node.data[i];
+        }
+    }
+    return breaks;
+}"""
+
+# Whether a control shows all of its value: nothing scrolled out of sight sideways.
+FITS = "(el) => el.scrollWidth <= el.clientWidth"
+
+
 @pytest.fixture(scope="module")
 def previews(lab_session):
     """previews.ipynb run once for this module's tests: the four widgets rendered."""
@@ -124,6 +148,18 @@ def test_max_length_beyond_the_position_table_is_an_alert(lab, previews):
     expect(widget.get_by_role("alert").filter(has_text="max_length 100 exceeds")).to_have_count(0)
 
 
+def test_special_token_fields_show_their_whole_value(lab, previews):
+    widget = output(lab, TOKENIZER)
+    for name, value in (("unk_token", "[UNK]"), ("mask_token", "[MASK]")):
+        field = widget.get_by_label(name, exact=True)
+        expect(field).to_have_value(value)
+        assert field.evaluate(FITS), f"{name} is clipped"
+    # GPT-2's token, shown (not typed: nothing is sent) in the same field
+    assert widget.get_by_label("unk_token", exact=True).evaluate(
+        "(el) => { const was = el.value; el.value = '<|endoftext|>'; const fits = el.scrollWidth <= el.clientWidth;"
+        " el.value = was; return fits; }"), "<|endoftext|> is clipped"
+
+
 def test_training_a_tokenizer_on_typed_text(lab, previews):
     widget = output(lab, TOKENIZER)
     widget.get_by_label("source", exact=True).select_option("train")
@@ -173,6 +209,12 @@ def test_changing_image_mean_changes_the_normalized_image(lab, previews, capsys)
     assert ms < 5000
 
 
+def test_the_size_field_shows_its_whole_value(lab, previews):
+    size = output(lab, IMAGE).get_by_label("size", exact=True)
+    expect(size).to_have_value(re.compile(r'"height": ?224, ?"width": ?224'))
+    assert size.evaluate(FITS), "the size field is clipped"
+
+
 def test_an_unreadable_upload_is_an_alert_and_the_photo_stays(lab, previews):
     widget = output(lab, IMAGE)
     widget.get_by_label("image file").set_input_files(
@@ -210,6 +252,23 @@ def test_toggling_do_normalize_changes_the_waveform(lab, previews):
     widget.get_by_label("do_normalize", exact=True).check()
     expect(features).to_have_attribute("d", before)
     assert player.get_attribute("src") == clip  # the same clip: playback is not interrupted by an option
+
+
+def test_labels_wrap_after_an_underscore_never_inside_a_word(lab, previews):
+    label = output(lab, AUDIO).locator("label").filter(has_text=re.compile(r"^return_attention_mask$"))
+    # However narrow its column (as in a Composer beside the summary), the name wraps only after a "_".
+    by_width = label.evaluate("""(label, breaksOf) => {
+        const out = {};
+        for (let width = 60; width <= 200; width += 5) {
+            label.style.width = `${width}px`;
+            out[width] = eval(breaksOf)(label);
+        }
+        label.style.width = "";
+        return out;
+    }""", LINE_BREAKS)
+    assert any(by_width.values()), "return_attention_mask wraps in a narrow column"
+    inside = {width: breaks for width, breaks in by_width.items() if any(b not in "_." for b, _ in breaks)}
+    assert not inside, f"broken inside a word at these widths: {inside}"
 
 
 def test_a_clip_at_the_wrong_rate_names_the_fix(lab, previews):
