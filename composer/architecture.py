@@ -15,7 +15,10 @@ The fields of a block are read from transformers' own code: the config attribute
 
 Output shapes and the data-flow order come from one forward pass on the meta device (no arithmetic,
 no memory) of the model the summary was read from: for a 70B design the few-layer variant, so a
-layer-count edit reuses it. A module the pass does not reach shows "—".
+layer-count edit reuses it. A module the pass does not reach shows "—". The pass costs more than the
+summary (meta kernels run through Python), so an editor can ask for the drawing without it first
+(``traced=False``: registration order, shapes "…" unless that model was traced already) and fill the
+shapes in after.
 """
 
 from __future__ import annotations
@@ -40,23 +43,27 @@ from composer.summary import example_inputs
 from composer.validation import ready
 
 NO_SHAPE = "—"
+SHAPE_PENDING = "…"  # the pass has not run yet (traced=False)
 _NORM = re.compile(r"Norm")  # LayerNorm, RMSNorm, GroupNorm, BatchNorm2d, …
 
 
-def architecture(spec: Spec | dict) -> dict[str, Any]:
-    """The drawing of a design (JSON-able); SpecError at the field if the design does not build."""
+def architecture(spec: Spec | dict, *, traced: bool = True) -> dict[str, Any]:
+    """The drawing of a design (JSON-able); SpecError at the field if the design does not build.
+    ``traced=False`` leaves out the forward pass unless it ran already ("traced" in the result says)."""
     spec = ready(spec)
-    return draw(spec, repeats.measured(spec))
+    return draw(spec, repeats.measured(spec), traced=traced)
 
 
-def draw(spec: Spec, measured: repeats.Measured) -> dict[str, Any]:
+def draw(spec: Spec, measured: repeats.Measured, *, traced: bool = True) -> dict[str, Any]:
     """The drawing of a validated design from what its summary was read from."""
     summary, model = measured.summary, measured.model
-    sample, order, shapes = _traced(model)
+    found = _traced(model) if traced else _TRACED.get(model)
+    sample, order, shapes = found or (SHAPE_PENDING, {}, {})
     fields = _Fields(spec, model.config)
-    blocks = _Blocks(summary, model, measured.config, shapes, order, fields)
+    blocks = _Blocks(summary, model, measured.config, shapes, order, fields,
+                     missing=NO_SHAPE if found else SHAPE_PENDING)
     return {"architecture": summary["architecture"], "total": summary["total"], "input": sample,
-            "blocks": blocks.drawn()}
+            "traced": found is not None, "blocks": blocks.drawn()}
 
 
 # ----- which modules are blocks --------------------------------------------------------------
@@ -109,8 +116,10 @@ class _Blocks:
     model the summary was read from (its classes; a few-layer variant has the same names but for the
     stacks' lengths, and every run of identical layers starts at a layer it has)."""
 
-    def __init__(self, summary, model, config, shapes, order, fields):
+    def __init__(self, summary, model, config, shapes, order, fields, missing=NO_SHAPE):
         from transformers.backbone_utils import BackboneMixin
+
+        self.missing = missing  # the shape of a module the pass did not reach, or has not run for
 
         self.tree, self.total = summary["tree"], summary["total"] or 1
         self.model, self.shapes, self.order, self.fields = model, shapes, order, fields
@@ -163,7 +172,7 @@ class _Blocks:
     def _row(self, path, node, repeat, label) -> dict[str, Any]:
         return {"name": path, "label": label, "class": node["class"], "repeat": repeat,
                 "params": node["params"] * repeat, "each": node["params"],
-                "share": node["params"] * repeat / self.total, "shape": self.shapes.get(path, NO_SHAPE)}
+                "share": node["params"] * repeat / self.total, "shape": self.shapes.get(path, self.missing)}
 
     def _block(self, path, node, repeat, label, stack=None):
         module = self.model.get_submodule(path)

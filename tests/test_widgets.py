@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from composer import ComposerWarning, Spec, SpecError, summarize, to_code
+from composer.architecture import architecture
 from composer.validation import ready
 from composer.catalog import HEAD_FIELDS
-from widgets import (BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker, ModelSummary,
-                     ModelTypePicker, SavePanel)
+from widgets import (ArchitectureView, BackbonePicker, CodeView, Composer, ConfigForm, HeadPicker,
+                     ModelSummary, ModelTypePicker, SavePanel)
 from widgets._base import STATIC
 from widgets._design import Design
 from widgets.composer_widget import PREPROCESSING, unused_note
@@ -413,6 +414,21 @@ def test_an_edit_rebuilds_as_soon_as_the_kernel_is_free_and_a_burst_folds():
     clock.finish_all()
     assert rebuilt == [summarize(with_config(TINY, n_layers=5))["total"]]
     assert not view.pending
+
+
+def test_the_drawing_shows_with_the_summary_and_its_shapes_fill_in_after():
+    """The forward pass that gives the shapes costs more than the summary: it runs after the summary is
+    out, and an edit before it ends drops it."""
+    clock = ManualClock()
+    view = ArchitectureView(design=Design(TINY, clock=clock))
+    layers = next(b for b in view.drawing["blocks"] if b["kind"] == "repeated")
+    assert layers["shape"] == "…" and not view.drawing["traced"] and len(clock.jobs) == 1
+    view.edit("config.n_layers", 3)
+    clock.advance(0)
+    clock.finish_all()  # the older trace, then the rebuild, then the new design's trace
+    layers = next(b for b in view.drawing["blocks"] if b["kind"] == "repeated")
+    assert view.drawing["traced"] and layers["repeat"] == 3 and layers["shape"].startswith("(1, ")
+    assert view.drawing == architecture(with_config(TINY, n_layers=3))
 
 
 def test_edits_during_a_rebuild_fold_into_one_rebuild_of_the_newest():

@@ -117,7 +117,7 @@ def rebuilt(draft: str) -> Built:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         valid = ready(Spec.from_dict(json.loads(draft)))
-        summary, code, drawing = summarize(valid), to_code(valid), architecture(valid)
+        summary, code, drawing = summarize(valid), to_code(valid), architecture(valid, traced=False)
     return Built(valid, summary, code, drawing, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught)))
 
 
