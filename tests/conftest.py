@@ -64,9 +64,13 @@ def cli_here(capsys, monkeypatch):
 
 
 def pytest_collection_modifyitems(items):
-    """Browser tests last: Playwright's sync API keeps an asyncio loop running in this thread while its
-    session lasts, and the widgets coalesce edits on a running loop as they do in a kernel."""
+    """Browser tests last, and all in one worker when pytest-xdist runs the suite on both cores: they
+    share one JupyterLab and one Chromium, and Playwright's sync API keeps an asyncio loop running in
+    its thread while its session lasts (the widgets coalesce edits on a running loop as in a kernel)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_addoption(parser):
