@@ -27,7 +27,7 @@ export default {
     const design = await designOf(model, host);
     const title = h("h3", {}, "Summary");
     const stats = h("table", { class: "tc-stats" });
-    const notice = h("div", { class: "tc-notice" });
+    const notice = h("div", { class: "tc-notice", role: "status", "aria-label": "summary status" });
     const blocks = h("div", { class: "tc-blocks" });
     el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, notice, stats,
       h("div", { class: "tc-hint" }, "Module tree: parameters and share of the total"), blocks));
@@ -92,11 +92,14 @@ export default {
     }
 
     function drawNotice() {
-      // Where the edit's error is (section and field, from Python), else whether an update is coming.
-      notice.textContent = design.get("notice") || (design.get("pending") ? "Updating…" : "");
+      // Where the edit's error is (section and field, from Python), else whether an update is coming:
+      // the first summary of a fresh kernel waits for torch and transformers to load.
+      const first = !model.get("summary")?.tree;
+      notice.textContent = design.get("notice") ||
+        (design.get("pending") ? (first ? "Computing the summary…" : "Updating…") : "");
     }
 
-    model.on("change:summary", drawSummary);
+    model.on("change:summary", () => { drawSummary(); drawNotice(); });
     design.on("change:notice", drawNotice);
     design.on("change:pending", drawNotice);
     drawSummary();

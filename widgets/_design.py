@@ -171,12 +171,19 @@ class Coalesce:
 
 class Design:
     """One design, edited by any number of views. Views subscribe with a callback taking the Design.
-    ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand)."""
+    ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand).
+
+    ``background``: where the clock runs later work (a kernel's event loop), the first design is checked
+    as an edit is: at once for what needs no transformers (its shape, names, value types and domains,
+    from the catalog cache; SpecError here), then validated, summarised and coded on the worker, which
+    imports torch and transformers meanwhile. The views draw at once and fill in when that is done
+    (``checked``). Without it, or with no loop, the first design is validated before this returns (its
+    warnings raised to the caller)."""
 
     delay = 0.05  # seconds of quiet after an edit before the rebuild (the form debounces typing too)
     max_wait = 1.0  # a steady stream of edits still rebuilds this often
 
-    def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK):
+    def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK, background: bool = False):
         from composer.spec import as_spec
 
         self.clock = clock
@@ -186,10 +193,23 @@ class Design:
         self._future = None
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
-        built = rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict()))
+        self.checked = False  # a validation has accepted a design: spec, summary and code are its
+        given = as_spec(DEFAULT_SPEC if spec is None else spec)
+        if background and clock.now() is not None:
+            self._unchecked(given)
+            self._start()
+            return
+        built = rebuilt(_key(given.to_dict()))
         self._accept(built)
         built.warn_again()
-        freeze_heap()
+
+    def _unchecked(self, spec: Spec) -> None:
+        """The state until the first validation ends: the design as given, no summary or code yet."""
+        quick = quick_errors(spec.to_dict())
+        if quick:
+            raise SpecError(*next(iter(quick.items())))
+        self.spec, self.summary, self.code, self.notes = spec, None, None, ()
+        self.draft, self.errors = spec.to_dict(), {}
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -273,6 +293,15 @@ class Design:
             future.exception()  # waits; the outcome is read by _finish
             self._finish(work, future)
 
+    def valid(self) -> Spec:
+        """The last valid design, once one was validated (waiting for the first validation if it still
+        runs); SpecError at its field if the design was never valid."""
+        if not self.checked:
+            self.flush()
+        if not self.checked:
+            raise SpecError(*next(iter(self.errors.items())))
+        return self.spec
+
     # ----- rebuilding ----------------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -302,6 +331,8 @@ class Design:
         self.draft = built.spec.to_dict()
         self.errors: dict[str, str] = {}
         self._edited, self._deep = [], {}
+        self.checked = True
+        freeze_heap()
 
     def _place(self, err: SpecError) -> dict[str, str]:
         """Where to show a deep error, once, where the person is looking: at the field the engine names

@@ -8,6 +8,7 @@ from typing import Any
 
 import traitlets
 
+from composer.errors import SpecError
 from widgets._base import DesignWidget, view_module
 from widgets._design import Design
 
@@ -30,10 +31,11 @@ class CodeView(DesignWidget):
     status = traitlets.Unicode("").tag(sync=True)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        return {**super()._state(design), "code": design.code, "py_default": f"{design.spec.model_type}_design.py"}
+        return {**super()._state(design), "code": design.code or "", "py_default": f"{design.spec.model_type}_design.py"}
 
     def save_py(self, path: str | Path | None = None) -> Path:
-        """Write the code to a .py file; returns its absolute path."""
+        """Write the code to a .py file; returns its absolute path (SpecError if the design was never valid)."""
+        self._design.valid()
         target = Path(path or self.py_path or self.py_default).expanduser()
         if target.suffix != ".py":
             target = target.with_name(target.name + ".py")
@@ -48,3 +50,5 @@ class CodeView(DesignWidget):
                 self.status = f"Saved {self.save_py()}"
             except OSError as err:
                 self.status = f"Not saved: {err.strerror or err}"
+            except SpecError as err:
+                self.status = f"Not saved: {err}"
