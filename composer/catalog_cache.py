@@ -106,8 +106,9 @@ def remembered(encode: Callable[[Any], Any] = lambda value: value, decode: Calla
                depends: tuple[str, ...] = ()):
     """Cache a catalog function in memory and in the cache file, by its name and arguments (JSON values)
     and the versions of the ``depends`` packages (timm's model list is timm's, not transformers'). The
-    answer is kept as ``encode(value)`` (plain JSON) and read back with ``decode``; an entry that does not
-    decode is computed again. A call that raises keeps nothing. ``__wrapped__`` computes, cache aside."""
+    answer is kept as ``encode(value)`` (plain JSON) and read back with ``decode``, also when just computed:
+    a session that computes it and one that reads it get equal values. An entry that does not decode is
+    computed again; a call that raises keeps nothing. ``__wrapped__`` computes, cache aside."""
 
     def wrap(fn):
         name = f"{fn.__module__}.{fn.__qualname__}"
@@ -122,9 +123,9 @@ def remembered(encode: Callable[[Any], Any] = lambda value: value, decode: Calla
                     return decode(kept)
                 except (TypeError, ValueError, KeyError, AttributeError):  # an entry of another shape
                     pass
-            value = fn(*args)
-            store().put(key, encode(value))
-            return value
+            kept = json.loads(json.dumps(encode(fn(*args))))  # as a later session reads it: tuples as lists
+            store().put(key, kept)
+            return decode(kept)
 
         return cached
 
