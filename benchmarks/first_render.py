@@ -2,6 +2,7 @@
 
 A real JupyterLab and headless Chromium (tests/browser/harness.py). Each run opens the notebook in a new
 kernel, runs its composer cell and measures in the page, from the run command:
+  ran      - the kernel has run the cell (its prompt shows the execution count);
   form     - the config form's n_layers input is on the page and enabled;
   edit     - a value typed into it came back from the kernel (the field is marked as changed);
   summary  - the summary shows its total parameters.
@@ -52,9 +53,11 @@ MEASURE = """async ([current, target, edit, wantSummary]) => {
         return label && document.getElementById(label.htmlFor);
     };
     const total = () => panel().querySelector('.jp-OutputArea-output [aria-label="total parameters"]');
+    const ran = () => /\[\d+\]/.test(panel().querySelector(".jp-Cell.jp-mod-active .jp-InputPrompt")?.textContent);
     let typed = null;
     await new Promise((resolve) => {
         const check = () => {
+            if (at.ran === undefined && ran()) at.ran = seconds();
             const el = control();
             if (at.form === undefined && el && !el.disabled && el.offsetParent !== null) {
                 at.form = seconds();
@@ -65,7 +68,8 @@ MEASURE = """async ([current, target, edit, wantSummary]) => {
             }
             if (typed && at.edit === undefined && typed.classList.contains("tc-changed")) at.edit = seconds();
             if (wantSummary && at.summary === undefined && total()?.textContent) at.summary = seconds();
-            if (at.form !== undefined && (!edit || at.edit !== undefined) && (!wantSummary || at.summary !== undefined)) {
+            const whole = !wantSummary || (at.summary !== undefined && at.ran !== undefined);
+            if (at.form !== undefined && (!edit || at.edit !== undefined) && whole) {
                 observer.disconnect();
                 resolve();
             }
@@ -137,7 +141,10 @@ def run_cell(lab: Lab, path: str, index: int, target: str, edit: str | None, sum
     """Open ``path`` in a fresh kernel, run its cell ``index``; the seconds to each milestone."""
     lab.open(path)
     lab.page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {index}; }}")
-    return lab.page.evaluate(MEASURE, [CURRENT, target, edit, summary])
+    times = lab.page.evaluate(MEASURE, [CURRENT, target, edit, summary])
+    lab.wait_idle()  # the page has created every comm it will: closing the kernel now cancels none
+    print(f"  {path}: {times}", file=sys.stderr, flush=True)
+    return times
 
 
 def measure(tree: Path, tmp: Path, runs: int) -> dict[str, object]:
@@ -153,8 +160,11 @@ def measure(tree: Path, tmp: Path, runs: int) -> dict[str, object]:
         for _ in range(runs):  # interleaved, so that the machine's load weighs on both alike
             baseline.append(run_cell(lab, BASELINE, 0, "button", None, False)["form"])
             composer.append(run_cell(lab, NOTEBOOK, composer_cell, "n_layers", "3", True))
-        assert not lab.errors, lab.errors
-    return {"cold": cold, "baseline": baseline, "runs": composer, "sizes": sizes}
+        # Closing a notebook's kernel every few seconds sometimes cancels the page's request for a comm
+        # subshell (JupyterLab's widget manager, either tree): counted, not the composer's error.
+        closing = [e for e in lab.errors if "Canceled future for create_subshell_request" in e]
+        assert len(closing) == len(lab.errors), lab.errors
+    return {"cold": cold, "baseline": baseline, "runs": composer, "sizes": sizes, "cancelled": len(closing)}
 
 
 def p90(values: list[float]) -> float:
@@ -165,15 +175,18 @@ def report(name: str, figures: dict[str, object]) -> None:
     base = statistics.median(figures["baseline"])
     print(f"\n{name}")
     print(f"  baseline: fresh kernel, ipywidgets.Button on the page   median {base:6.2f} s   p90 {p90(figures['baseline']):6.2f} s")
-    for key, words in (("form", "config form on the page, enabled"), ("edit", "an edit of n_layers accepted"),
+    for key, words in (("ran", "the kernel ran the cell"), ("form", "config form on the page, enabled"),
+                       ("edit", "an edit of n_layers accepted"),
                        ("summary", "summary filled in (total parameters)")):
         values = [run[key] for run in figures["runs"]]
         median = statistics.median(values)
-        verdict = "" if key == "summary" else ("   ok" if median <= GOAL else f"   OVER the {GOAL:g} s goal")
+        verdict = "" if key in ("ran", "summary") else ("   ok" if median <= GOAL else f"   OVER the {GOAL:g} s goal")
         print(f"  {words:<42} median {median:6.2f} s   p90 {p90(values):6.2f} s   {median / base:5.1f}x baseline{verdict}")
     cold = figures["cold"]
     print(f"  first run on an empty catalog cache: form {cold['form']:.2f} s, edit {cold['edit']:.2f} s, "
           f"summary {cold['summary']:.2f} s")
+    if figures["cancelled"]:
+        print(f"  (page: {figures['cancelled']} subshell requests cancelled by closing a kernel)")
     sizes = figures["sizes"]
     print(f"  page: {sizes['models']} widget models, JS {sizes['_esm']:,} bytes + CSS {sizes['_css']:,} bytes "
           f"= {sizes['_esm'] + sizes['_css']:,} bytes")

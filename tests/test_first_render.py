@@ -4,7 +4,6 @@ design's validation on the worker ends; that validation still stands between the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -50,18 +49,8 @@ asyncio.run(cell())
 """
 
 
-def in_a_cell(make):
-    """``make()`` as a kernel cell runs it, with the event loop running; then its work finished."""
-    async def cell():
-        widget = make()
-        widget.flush()
-        return widget
-
-    return asyncio.run(cell())
-
-
 def test_a_composer_in_a_kernel_is_drawn_before_torch_is_imported():
-    in_a_cell(lambda: Composer(spec=EXAMPLE))  # this session's catalog cache now holds what a first render reads
+    Composer(spec=EXAMPLE)  # this session's catalog cache now holds what a first render reads
     done = subprocess.run([sys.executable, "-c", FIRST_STATE, str(EXAMPLE)], capture_output=True, text=True,
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -78,7 +67,9 @@ def test_the_summary_and_code_fill_in_when_the_background_validation_ends():
     design = Design(TINY, clock=clock, background=True)
     form, summary = ConfigForm(design=design), ModelSummary(design=design)
     assert "n_layers" in {f["name"] for f in form.fields} and summary.summary == {}
-    assert design.pending and not design.checked and len(clock.jobs) == 1
+    assert design.pending and not design.checked and clock.jobs == []  # the views went out first
+    clock.advance(Design.delay)
+    assert len(clock.jobs) == 1
     clock.finish_all()
     assert summary.summary["total"] == summarize(TINY)["total"] and design.code and not design.pending
 
@@ -87,8 +78,10 @@ def test_an_edit_before_the_first_validation_ends_is_the_one_validated():
     clock = ManualClock()
     design = Design(TINY, clock=clock, background=True)
     summary = ModelSummary(design=design)
-    design.edit("config.n_layers", 2)
+    clock.advance(Design.delay)  # the first validation runs ...
+    design.edit("config.n_layers", 2)  # ... when an edit comes
     clock.advance(Design.delay)
+    assert len(clock.jobs) == 2
     clock.finish_all()  # the first validation's result (one layer) is dropped: the edit came after it
     assert summary.summary["total"] == summarize({**TINY, "config": {**TINY["config"], "n_layers": 2}})["total"]
 
@@ -104,6 +97,7 @@ def test_a_quick_error_is_refused_at_once_and_a_deep_one_at_its_field_before_any
     design = Design(bad, clock=clock, background=True)
     save = SavePanel(design=design)
     assert design.errors == {}
+    clock.advance(Design.delay)
     clock.finish_all()
     assert design.errors == {validated_now.value.field: validated_now.value.message}  # the same error, at its field
     with pytest.raises(SpecError, match="^save: the design has an error at dim in Config"):

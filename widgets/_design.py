@@ -175,10 +175,10 @@ class Design:
 
     ``background``: where the clock runs later work (a kernel's event loop), the first design is checked
     as an edit is: at once for what needs no transformers (its shape, names, value types and domains,
-    from the catalog cache; SpecError here), then validated, summarised and coded on the worker, which
-    imports torch and transformers meanwhile. The views draw at once and fill in when that is done
-    (``checked``). Without it, or with no loop, the first design is validated before this returns (its
-    warnings raised to the caller)."""
+    from the catalog cache; SpecError here), then, once the code that made it has returned (a cell: its
+    views are on their way to the page), validated, summarised and coded on the worker, which imports
+    torch and transformers meanwhile. The views fill in when that is done (``checked``). Without it, or
+    with no loop, the first design is validated before this returns (its warnings raised to the caller)."""
 
     delay = 0.05  # seconds of quiet after an edit before the rebuild (the form debounces typing too)
     max_wait = 1.0  # a steady stream of edits still rebuilds this often
@@ -195,9 +195,12 @@ class Design:
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
         self.checked = False  # a validation has accepted a design: spec, summary and code are its
         given = as_spec(DEFAULT_SPEC if spec is None else spec)
+        quick = quick_errors(given.to_dict())
+        if quick:
+            raise SpecError(*next(iter(quick.items())))
         if background and clock.now() is not None:
             self._unchecked(given)
-            self._start()
+            self._rebuild()  # on the loop, once the cell that made it has returned: its views go out first
             return
         built = rebuilt(_key(given.to_dict()))
         self._accept(built)
@@ -205,9 +208,6 @@ class Design:
 
     def _unchecked(self, spec: Spec) -> None:
         """The state until the first validation ends: the design as given, no summary or code yet."""
-        quick = quick_errors(spec.to_dict())
-        if quick:
-            raise SpecError(*next(iter(quick.items())))
         self.spec, self.summary, self.code, self.notes = spec, None, None, ()
         self.draft, self.errors = spec.to_dict(), {}
 
