@@ -95,11 +95,19 @@ class Store:
 
 
 @functools.cache
+def _stamp() -> dict[str, str]:
+    return {"transformers": package_version("transformers"), "engine": engine_digest()}
+
+
 def store() -> Store:
-    """This process's cache file: $COMPOSER_CACHE/catalog/transformers-<version>.json."""
-    version = package_version("transformers")
-    return Store(cache_root() / "catalog" / f"transformers-{version}.json",
-                 {"transformers": version, "engine": engine_digest()})
+    """The cache file of this transformers version where $COMPOSER_CACHE points now:
+    .../catalog/transformers-<version>.json."""
+    return _store(cache_root() / "catalog" / f"transformers-{_stamp()['transformers']}.json")
+
+
+@functools.cache
+def _store(path: Path) -> Store:
+    return Store(path, _stamp())
 
 
 def remembered(encode: Callable[[Any], Any] = lambda value: value, decode: Callable[[Any], Any] = lambda data: data,

@@ -4,6 +4,7 @@ transformers version is not read."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -22,9 +23,14 @@ def through_json(value):
 
 
 STAMP = {"transformers": transformers.__version__, "engine": engine_digest()}
-# Real answers, as kept: a form's rows and a field list holding an infinite default (Mamba2's time_step_limit).
-ENTRIES = through_json({"rows": config_section.offered.__wrapped__("distilbert"),
-                        "fields": fields._field_rows(fields.config_fields.__wrapped__("mamba2"))})
+
+
+@functools.cache
+def entries() -> dict:
+    """Real answers, as kept: a form's rows and a field list holding an infinite default (Mamba2's
+    time_step_limit). Computed in a test, once the session's own cache folder is set."""
+    return through_json({"rows": config_section.offered.__wrapped__("distilbert"),
+                         "fields": fields._field_rows(fields.config_fields.__wrapped__("mamba2"))})
 
 
 def test_kept_answers_read_back_as_the_engine_computes_them():
@@ -51,8 +57,8 @@ def test_a_file_of_another_transformers_version_is_not_read_and_is_rebuilt(tmp_p
     Store(path, {**STAMP, "transformers": "4.57.0"}).put("rows", ["an answer of another version"])
     now = Store(path, STAMP)
     assert now.get("rows") is MISSING
-    now.put("rows", ENTRIES["rows"])
-    assert Store(path, STAMP).get("rows") == ENTRIES["rows"]
+    now.put("rows", entries()["rows"])
+    assert Store(path, STAMP).get("rows") == entries()["rows"]
     assert Store(path, {**STAMP, "transformers": "4.57.0"}).get("rows") is MISSING
 
 
@@ -60,9 +66,9 @@ def test_an_answer_kept_by_another_process_meanwhile_is_kept_too(tmp_path):
     path = tmp_path / "catalog.json"
     first, second = Store(path, STAMP), Store(path, STAMP)
     assert first.get("rows") is MISSING and second.get("fields") is MISSING  # both read the empty file
-    first.put("rows", ENTRIES["rows"])
-    second.put("fields", ENTRIES["fields"])
-    assert Store(path, STAMP).get("rows") == ENTRIES["rows"]
+    first.put("rows", entries()["rows"])
+    second.put("fields", entries()["fields"])
+    assert Store(path, STAMP).get("rows") == entries()["rows"]
 
 
 @settings(max_examples=150, derandomize=True, database=None, deadline=None)
@@ -70,7 +76,7 @@ def test_an_answer_kept_by_another_process_meanwhile_is_kept_too(tmp_path):
 def test_a_damaged_file_is_never_believed_and_is_rebuilt(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("damaged") / "catalog.json"
     whole = Store(path, STAMP)
-    for key, value in ENTRIES.items():
+    for key, value in entries().items():
         whole.put(key, value)
     good = path.read_bytes()
     kind = data.draw(st.sampled_from(["truncate", "overwrite", "insert"]))
@@ -82,8 +88,8 @@ def test_a_damaged_file_is_never_believed_and_is_rebuilt(tmp_path_factory, data)
         damaged = good[:at] + junk + good[at + (len(junk) if kind == "overwrite" else 0):]
     path.write_bytes(damaged)
     read = Store(path, STAMP)
-    for key, value in ENTRIES.items():
+    for key, value in entries().items():
         kept = read.get(key)  # never raises
         assert kept is MISSING or kept == value, f"{kind} at {at} gave a wrong {key}"
-    read.put("rows", ENTRIES["rows"])  # the answer computed again: the file is whole after it
-    assert Store(path, STAMP).get("rows") == ENTRIES["rows"]
+    read.put("rows", entries()["rows"])  # the answer computed again: the file is whole after it
+    assert Store(path, STAMP).get("rows") == entries()["rows"]
