@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import transformers  # lazy: a class or submodule is imported on first use
-
+from composer.catalog_cache import remembered
 from composer.errors import SpecError, shown
 
 # PreTrainedConfig's attributes that belong to a head rather than to the architecture: the label count and
@@ -27,6 +26,13 @@ HEAD_FIELDS = ("num_labels", "id2label", "label2id", "problem_type")
 _LABELLED = re.compile(r"^(?!zero-shot).*(classification|detection|segmentation|xvector)")
 _PROBLEM_TYPED = {"sequence-classification", "image-classification", "audio-classification",
                   "video-classification"}
+
+
+def _transformers():
+    """transformers itself, imported on first use: the import alone (~1.2 s, its lazy table of 800+ model
+    packages) is more than half of a first render's budget, and a first render reads the catalog's answers
+    from composer.catalog_cache instead."""
+    return importlib.import_module("transformers")
 
 
 def _auto(name: str):
@@ -54,7 +60,7 @@ class Head:
         return {"name": self.name, "task": self.task, "mapped": self.mapped, "fields": list(self.fields)}
 
 
-@functools.cache
+@remembered(decode=tuple)
 def model_types() -> tuple[str, ...]:
     """Every model type the installed transformers knows, sorted."""
     return tuple(sorted(_auto("configuration_auto").CONFIG_MAPPING_NAMES))
@@ -76,7 +82,7 @@ def _package(model_type: str) -> str:
 def config_class(model_type: str):
     """The config class of a model type (imports only that model's configuration module)."""
     check_model_type(model_type)
-    return transformers.CONFIG_MAPPING[model_type]
+    return _transformers().CONFIG_MAPPING[model_type]
 
 
 # ----- heads -----------------------------------------------------------------------------------
@@ -112,7 +118,7 @@ def _head_mappings() -> tuple[tuple[str, dict], ...]:
 
 @functools.cache
 def _exported() -> frozenset[str]:
-    return frozenset(transformers.__all__)
+    return frozenset(_transformers().__all__)
 
 
 @functools.cache
@@ -161,8 +167,8 @@ def _builds_from_config(cls) -> bool:
 def _is_abstract_base(cls) -> bool:
     """A PreTrainedModel base by another name (BartPretrainedModel, DPRPretrainedReader, …): no forward
     below PreTrainedModel. (A VQ-VAE without a forward but not named so is a model: it encodes, decodes.)"""
-    own = any("forward" in vars(k) for k in cls.__mro__
-              if issubclass(k, transformers.PreTrainedModel) and k is not transformers.PreTrainedModel)
+    base = _transformers().PreTrainedModel
+    own = any("forward" in vars(k) for k in cls.__mro__ if issubclass(k, base) and k is not base)
     return not own and re.search("pretrained", cls.__name__, re.I) is not None
 
 
@@ -204,7 +210,15 @@ def _guessed_task(name: str, model_type: str, has_base: bool) -> str:
     return _kebab(rest.replace("Model", "", 1)) or "model"
 
 
-@functools.cache
+def _head_rows(found: tuple[Head, ...]) -> list[list]:
+    return [[h.name, h.task, h.mapped] for h in found]
+
+
+def _from_head_rows(rows: list[list]) -> tuple[Head, ...]:
+    return tuple(Head(*row) for row in rows)
+
+
+@remembered(encode=_head_rows, decode=_from_head_rows)
 def heads(model_type: str) -> tuple[Head, ...]:
     """Every model class of the type that transformers exports: the mapped heads (base model first),
     then those no Auto class maps (GPT2DoubleHeadsModel), marked and with a guessed task. Left out: the
@@ -213,11 +227,12 @@ def heads(model_type: str) -> tuple[Head, ...]:
     mapped = mapped_heads(model_type)
     cls = config_class(model_type)
     has_base = any(h.task == "base" for h in mapped)
+    tf = _transformers()
     extra = []
     for klass in _package_model_classes(_package(model_type)):
         if (klass.__name__ in {h.name for h in mapped} or klass.__name__ not in _exported()
-                or not issubclass(klass, transformers.PreTrainedModel) or getattr(klass, "config_class", None) is not cls
-                or issubclass(klass, transformers.BackboneMixin) or not _builds_from_config(klass)
+                or not issubclass(klass, tf.PreTrainedModel) or getattr(klass, "config_class", None) is not cls
+                or issubclass(klass, tf.BackboneMixin) or not _builds_from_config(klass)
                 or _is_abstract_base(klass)):
             continue
         task = _guessed_task(klass.__name__, model_type, has_base)
@@ -268,13 +283,13 @@ def resolve_architecture(model_type: str, architecture: str | None, where: str =
 # ----- backbones -------------------------------------------------------------------------------
 
 
-@functools.cache
+@remembered(decode=tuple)
 def backbone_types() -> tuple[str, ...]:
     """Model types usable as a backbone through AutoBackbone (transformers' own backbone mapping)."""
     return tuple(sorted(t for t in _auto("modeling_auto").MODEL_FOR_BACKBONE_MAPPING_NAMES if t != "timm_backbone"))
 
 
-@functools.cache
+@remembered(decode=tuple, depends=("timm",))
 def timm_models(pattern: str = "*") -> tuple[str, ...]:
     """timm architectures that can be built offline (no weights needed)."""
     import timm  # imports torch and torchvision: only when a backbone picker or a timm design asks
@@ -282,7 +297,7 @@ def timm_models(pattern: str = "*") -> tuple[str, ...]:
     return tuple(timm.list_models(pattern))
 
 
-@functools.cache
+@remembered()
 def takes_backbone(model_type: str) -> bool:
     """Whether this model type's config has a ``backbone_config`` (MaskFormer, DETR, UperNet, …)."""
     cls = config_class(model_type)
@@ -294,6 +309,7 @@ def _default_backbone_config(model_type: str):
     return getattr(config_class(model_type)(), "backbone_config", None) if takes_backbone(model_type) else None
 
 
+@remembered()
 def default_backbone(model_type: str) -> str:
     """What the config builds when no backbone is chosen, e.g. "swin" or "timm resnet50" ("" if none)."""
     default = _default_backbone_config(model_type)
@@ -310,7 +326,7 @@ def default_stage_count(model_type: str) -> int | None:
     return len(outs) if outs else None
 
 
-@functools.cache
+@remembered(decode=tuple)
 def stage_names(backbone_type: str) -> tuple[str, ...]:
     """The stages a transformers backbone type's default config offers (stem, stage1, …)."""
     return tuple(getattr(config_class(backbone_type)(), "stage_names", ()) or ())
@@ -328,8 +344,9 @@ def _processor_mapping(kind: str) -> dict[str, Any]:
 
 
 def _is_tokenizer_class(name: str) -> bool:
-    cls = getattr(transformers, name, None)  # a class that needs an absent package is a placeholder
-    return isinstance(cls, type) and issubclass(cls, transformers.PreTrainedTokenizerBase)
+    tf = _transformers()
+    cls = getattr(tf, name, None)  # a class that needs an absent package is a placeholder
+    return isinstance(cls, type) and issubclass(cls, tf.PreTrainedTokenizerBase)
 
 
 @functools.cache
@@ -415,7 +432,7 @@ _SECTION_KINDS = {"tokenizer": ("tokenizer",), "image_processor": ("image_proces
                   "feature_extractor": ("feature_extractor",), "processor": ("processor",)}
 
 
-@functools.cache
+@remembered()  # read by a first render's panel headings
 def uses(model_type: str, section: str) -> bool:
     """Whether a model type reads what a preprocessing section ("tokenizer", "image_processor",
     "feature_extractor", "processor") makes: transformers pairs a class of that kind with it (Wav2Vec2's
@@ -424,3 +441,16 @@ def uses(model_type: str, section: str) -> bool:
     reads = modalities(model_type) or {modality(model_type)}
     return any(model_type in _processor_mapping(kind) for kind in _SECTION_KINDS[section]) or \
         section in {_MODALITY_SECTION[kind] for kind in reads}
+
+
+MODALITIES = ("text", "vision", "audio", "multimodal")  # how a model type picker groups the types, in order
+
+
+@remembered()
+def types_by_modality() -> dict[str, list[str]]:
+    """{modality: [model types]}, every type in one group (~0.1 s for all 800+ types once the mappings
+    are imported; kept, as the model type picker of a first render reads it)."""
+    groups: dict[str, list[str]] = {m: [] for m in MODALITIES}
+    for model_type in model_types():
+        groups.setdefault(modality(model_type), []).append(model_type)
+    return groups

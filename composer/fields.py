@@ -20,6 +20,7 @@ from typing import Any
 
 from composer import limits
 from composer.catalog import HEAD_FIELDS, config_class
+from composer.catalog_cache import remembered
 from composer.domains import activations, domain
 from composer.errors import SpecError, shown
 from composer.sizes import check_config_value
@@ -396,7 +397,19 @@ def consumed_fields(cls) -> tuple[Field, ...]:
     return tuple(out)
 
 
+def _field_rows(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """Fields as the catalog cache keeps them: every attribute, a non-finite default as JSON's Infinity."""
+    return [asdict(f) for f in fields]
+
+
+def _from_field_rows(rows: list[dict[str, Any]]) -> tuple[Field, ...]:
+    return tuple(Field(**{**row, "kinds": tuple(row["kinds"]), "aliases": tuple(row["aliases"]),
+                          "choices": None if row["choices"] is None else tuple(row["choices"])}) for row in rows)
+
+
+@remembered(encode=_field_rows, decode=_from_field_rows)
 def config_fields(model_type: str) -> tuple[Field, ...]:
+    """The form of a model type's config class (kept by the catalog cache: read without importing it)."""
     return class_fields(config_class(model_type))
 
 
@@ -404,9 +417,15 @@ def fields_by_name(model_type: str) -> dict[str, Field]:
     return {f.name: f for f in config_fields(model_type)}
 
 
+@remembered()
+def attribute_map(model_type: str) -> dict[str, str]:
+    """The aliases of a model type's config attributes (``hidden_size`` → ``dim``)."""
+    return dict(getattr(config_class(model_type), "attribute_map", {}))
+
+
 def canonical_name(model_type: str, name: str) -> str:
     """Map an alias (``hidden_size``) to the attribute it stands for (``dim``)."""
-    return getattr(config_class(model_type), "attribute_map", {}).get(name, name)
+    return attribute_map(model_type).get(name, name)
 
 
 _KIND_CHECKS = {

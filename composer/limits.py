@@ -49,6 +49,9 @@ MIN_TRAINING_FREQUENCY = 0  # min_frequency: how often a pair must occur to be m
 SAVE_LOCK_WAIT_SECONDS = 10  # a second save to a target another save holds waits this long, then is refused
 SAVE_CHUNK_BYTES = 64 * 2**20  # a save writes its weights this much at a time: the step of its progress and of a Cancel
 
+# ----- the catalog cache (composer.catalog_cache) ------------------------------------------------
+MAX_CATALOG_CACHE_BYTES = 64 * 2**20  # the file of one transformers version; a larger one is not read (rebuilt)
+
 # ----- checkpoint folders (read before anything trusts them) -----------------------------------
 MAX_FOLDER_JSON_BYTES = 16 * 2**20  # config.json and the processors' configs (a tokenizer_config.json with many added tokens is a few MB)
 MAX_SAFETENSORS_HEADER_BYTES = 100_000_000  # a safetensors header; the safetensors library's own ceiling

@@ -18,9 +18,9 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(scope="session", autouse=True)
 def composer_cache(tmp_path_factory) -> Path:
-    """Trained tokenizers are kept in a cache of this session's own, never the user's (and subprocesses
-    the tests start read the same one)."""
-    from composer.sections.trained import CACHE_ENV
+    """Trained tokenizers and the catalog's answers are kept in a cache of this session's own, never the
+    user's (and subprocesses the tests start, kernels included, read the same one)."""
+    from composer.user_cache import CACHE_ENV
 
     path = tmp_path_factory.mktemp("composer-cache")
     os.environ[CACHE_ENV] = str(path)

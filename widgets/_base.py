@@ -112,9 +112,10 @@ class DesignAPI:
 
     @property
     def spec(self) -> Spec:
-        """The last valid design (a composer Spec); assigning one (a Spec, a spec dict or the path of a
-        spec.json) checks it first: SpecError, naming the field, if it is not valid."""
-        return self._design.spec
+        """The last valid design (a composer Spec; waits for a Composer's first validation, SpecError if
+        the design was never valid); assigning one (a Spec, a spec dict or the path of a spec.json) checks
+        it first: SpecError, naming the field, if it is not valid."""
+        return self._design.valid()
 
     @spec.setter
     def spec(self, value: Spec | dict | str | Path) -> None:
@@ -148,7 +149,7 @@ class DesignAPI:
 
     def save_spec(self, path: str | Path) -> Path:
         """Write the current (last valid) design as a spec.json; ``from_file`` reads it back."""
-        self._design.spec.save(path)
+        self._design.valid().save(path)
         return Path(path)
 
     def edit(self, path: str, value: Any) -> None:

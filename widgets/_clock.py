@@ -49,8 +49,18 @@ class LoopClock:
             done(future)
             return future
         future = _WORKER.submit(job)
-        future.add_done_callback(lambda f: loop.call_soon_threadsafe(done, f))
+        future.add_done_callback(lambda f: _hand_back(loop, done, f))
         return future
+
+
+def _hand_back(loop: asyncio.AbstractEventLoop, done: Callable[[concurrent.futures.Future], None],
+               future: concurrent.futures.Future) -> None:
+    """``done(future)`` on the loop, unless the loop has ended (a kernel shutting down, a script's
+    asyncio.run returned after waiting for the job itself): then no one is left to show the result."""
+    try:
+        loop.call_soon_threadsafe(done, future)
+    except RuntimeError:  # "Event loop is closed"
+        pass
 
 
 LOOP_CLOCK = LoopClock()

@@ -170,9 +170,16 @@ class Coalesce:
 
 class Design:
     """One design, edited by any number of views. Views subscribe with a callback taking the Design.
-    ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand)."""
+    ``clock`` runs its timers and its rebuilds (widgets._clock; tests pass one they advance by hand).
 
-    def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK):
+    ``background``: where the clock runs later work (a kernel's event loop), the first design is checked
+    as an edit is: at once for what needs no transformers (its shape, names, value types and domains,
+    from the catalog cache; SpecError here), then, once the code that made it has returned (a cell: its
+    views are on their way to the page), validated, summarised and coded on the worker, which imports
+    torch and transformers meanwhile. The views fill in when that is done (``checked``). Without it, or
+    with no loop, the first design is validated before this returns (its warnings raised to the caller)."""
+
+    def __init__(self, spec: Spec | dict | None = None, *, clock=LOOP_CLOCK, background: bool = False):
         from composer.spec import as_spec
 
         self.clock = clock
@@ -183,10 +190,23 @@ class Design:
         self._waiting = False  # a newer draft rebuilds when the running one ends
         self._edited: list[str] = []  # paths edited since the last valid design, for error placement
         self._deep: dict[str, str] = {}  # errors of the last rebuild, kept while their field is untouched
-        built = rebuilt(_key(as_spec(DEFAULT_SPEC if spec is None else spec).to_dict()))
+        self.checked = False  # a validation has accepted a design: spec, summary and code are its
+        given = as_spec(DEFAULT_SPEC if spec is None else spec)
+        quick = quick_errors(given.to_dict())
+        if quick:
+            raise SpecError(*next(iter(quick.items())))
+        if background and clock.now() is not None:
+            self._unchecked(given)
+            self._rebuild()  # on the loop, once the cell that made it has returned: its views go out first
+            return
+        built = rebuilt(_key(given.to_dict()))
         self._accept(built)
         built.warn_again()
-        freeze_heap()
+
+    def _unchecked(self, spec: Spec) -> None:
+        """The state until the first validation ends: the design as given, no summary or code yet."""
+        self.spec, self.summary, self.code, self.notes, self.architecture = spec, None, None, (), {}
+        self.draft, self.errors = spec.to_dict(), {}
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -271,6 +291,15 @@ class Design:
             future.exception()  # waits; the outcome is read by _finish
             self._finish(work, future)
 
+    def valid(self) -> Spec:
+        """The last valid design, once one was validated (waiting for the first validation if it still
+        runs); SpecError at its field if the design was never valid."""
+        if not self.checked:
+            self.flush()
+        if not self.checked:
+            raise SpecError(*next(iter(self.errors.items())))
+        return self.spec
+
     # ----- rebuilding ----------------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -311,6 +340,8 @@ class Design:
         self.draft = built.spec.to_dict()
         self.errors: dict[str, str] = {}
         self._edited, self._deep = [], {}
+        self.checked = True
+        freeze_heap()
 
     def _place(self, err: SpecError) -> dict[str, str]:
         """Where to show a deep error, once, where the person is looking: at the field the engine names

@@ -123,7 +123,8 @@ class PreviewView(DesignWidget):
         design, section = self._design, self.section()
         if section is None:
             return build_part(design.model_type, self.key, {"class": part_class(design, self.key)}, validated=False)
-        part, notes = build_part(design.spec.model_type, self.key, section, validated=True)
+        # Until the design's first validation ends (a Composer's runs in the background) the section is checked here.
+        part, notes = build_part(design.spec.model_type, self.key, section, validated=design.checked)
         return part, [*design.notes_of(self.key), *notes]
 
     def _inputs(self) -> Any:

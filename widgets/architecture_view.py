@@ -43,7 +43,7 @@ class ArchitectureView(DesignWidget):
         """Trace the shapes of the design on show, once (a newer design drops an older trace)."""
         spec = design.spec
         wanted = spec.key()
-        if design.architecture.get("traced") or wanted in (self._wanted, self._traced and self._traced[0]):
+        if not design.checked or design.architecture.get("traced") or wanted in (self._wanted, self._traced and self._traced[0]):
             return
         self._wanted = wanted
 

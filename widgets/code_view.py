@@ -9,6 +9,7 @@ from typing import Any
 import traitlets
 
 from composer.codegen import data_blocks
+from composer.errors import SpecError
 from widgets._base import DesignWidget, bundle
 from widgets._design import Design
 
@@ -33,11 +34,13 @@ class CodeView(DesignWidget):
     status = traitlets.Unicode("").tag(sync=True)
 
     def _state(self, design: Design) -> dict[str, Any]:
-        return {**super()._state(design), "code": design.code, "folds": data_blocks(design.code),
+        code = design.code or ""  # none until the first validation of a fresh kernel's design is in
+        return {**super()._state(design), "code": code, "folds": data_blocks(code),
                 "py_default": f"{design.spec.model_type}_design.py"}
 
     def save_py(self, path: str | Path | None = None) -> Path:
-        """Write the code to a .py file; returns its absolute path."""
+        """Write the code to a .py file; returns its absolute path (SpecError if the design was never valid)."""
+        self._design.valid()
         target = Path(path or self.py_path or self.py_default).expanduser()
         if target.suffix != ".py":
             target = target.with_name(target.name + ".py")
@@ -52,3 +55,5 @@ class CodeView(DesignWidget):
                 self.status = f"Saved {self.save_py()}"
             except OSError as err:
                 self.status = f"Not saved: {err.strerror or err}"
+            except SpecError as err:
+                self.status = f"Not saved: {err}"

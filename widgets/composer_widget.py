@@ -45,7 +45,9 @@ class Composer(DesignAPI, ipywidgets.VBox):
     restore a design, ``.spec`` returns it and ``.save_spec(path)`` writes it."""
 
     def __init__(self, spec: Spec | dict | str | Path | None = None, **kwargs: Any):
-        self._design = design = Design(spec)
+        # In a kernel it is drawn at once from the catalog cache; the summary and code fill in when the
+        # design's validation (importing torch and transformers, on the worker) ends.
+        self._design = design = Design(spec, background=True)
         # Each error is listed once: by the part it is about, the rest by the model-type picker.
         self.type_picker = ModelTypePicker(design=design, error_scope="rest")
         self.head_picker = HeadPicker(design=design, error_scope="own")

@@ -56,6 +56,8 @@ class ModelSummary(DesignWidget):
     _shown: tuple[Any, dict[str, Any]] = ("", {})  # (design key and marker, summary with its compacted tree)
 
     def _state(self, design: Design) -> dict[str, Any]:
+        if design.summary is None:  # the first validation still runs: the view says so
+            return {**super()._state(design), "summary": {}}
         key = (design.spec.key(), self.device_memory)
         if key != self._shown[0]:
             self._shown = (key, {**design.summary, "tree": compact(design.summary["tree"]),

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from composer import catalog
+from composer.catalog_cache import remembered
 from composer.errors import SpecError, shown
 from composer.plan import Step
 from composer.sections import config as config_section
@@ -65,7 +65,7 @@ def offered(model_type: Any) -> tuple[dict[str, Any], ...]:
     return _rows(model_type) if isinstance(model_type, str) and model_type in catalog.backbone_types() else ()
 
 
-@functools.cache
+@remembered(decode=tuple)
 def _rows(model_type: str) -> tuple[dict[str, Any], ...]:
     return tuple(config_section.form_rows(catalog.config_class(model_type), nested=True))
 

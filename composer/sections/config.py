@@ -5,11 +5,11 @@ minimal); built as the config class, or ``from_pretrained`` of the design's chec
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from typing import Any
 
 from composer import catalog, hub, translate
+from composer.catalog_cache import remembered
 from composer.errors import SpecError, one_line, shown
 from composer.fields import check_value, class_fields, config_fields
 from composer.plan import Ref, Step
@@ -138,9 +138,10 @@ def form_rows(cls, nested: bool) -> list[dict[str, Any]]:
     return out
 
 
-@functools.cache
+@remembered(decode=tuple)
 def offered(model_type: str) -> tuple[dict[str, Any], ...]:
-    """The fields the config section offers for a model type, as form rows."""
+    """The fields the config section offers for a model type, as form rows (kept by the catalog cache: a
+    first render reads them without importing the config class)."""
     return tuple(form_rows(catalog.config_class(model_type), nested=False))
 
 

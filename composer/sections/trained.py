@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -24,14 +23,13 @@ from typing import Any
 
 from composer.errors import ComposerWarning, SpecError, one_line
 from composer.limits import MAX_VOCAB, MIN_TRAINED_VOCAB, MIN_TRAINING_FREQUENCY
+from composer.user_cache import cache_root
 
 DEFAULT_VOCAB = 1000  # tokenizer.train.vocab_size when the Spec gives none
 REPRODUCIBLE = ("BPE",)  # tokenizers' models whose training gives the same ids on every run
 # Options that only change how text is encoded: applied on top of the trained vocabulary.
 ENCODING_OPTIONS = {"model_max_length", "padding_side", "truncation_side", "model_input_names",
                     "clean_up_tokenization_spaces", "split_special_tokens", "add_bos_token", "add_eos_token"}
-# Where the folders of trained WordPiece / Unigram tokenizers are kept (COMPOSER_CACHE overrides).
-CACHE_ENV = "COMPOSER_CACHE"
 # What the engine adds to a training call: tokenizers' progress bar writes blank lines to a stdout that
 # is not a terminal (the command line's output). The exported code keeps its progress bar.
 QUIET = {"show_progress": False}
@@ -82,8 +80,8 @@ def training_key(class_name: str, options: dict[str, Any], train: dict[str, Any]
 
 
 def cache_dir() -> Path:
-    root = os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") / "transformers-composer"
-    return Path(root).expanduser() / "trained-tokenizers"
+    """Where the folders of trained WordPiece / Unigram tokenizers are kept."""
+    return cache_root() / "trained-tokenizers"
 
 
 def kept_folder(cls, options: dict[str, Any], train: dict[str, Any]) -> Path:

@@ -142,15 +142,18 @@ export default {
 
     function drawCode() {
       code.replaceChildren(...folded(model.get("code"), model.get("folds")));
+      copy.disabled = insert.disabled = savePy.disabled = !model.get("code"); // none until the design is checked
       pyPath.placeholder = model.get("py_default");
     }
 
     function drawNotice() {
-      notice.textContent = design.get("notice").replace(/^Showing the last valid design/, "Code of the last valid design");
+      const waiting = !model.get("code") && design.get("pending") ? "Writing the code…" : "";
+      notice.textContent = design.get("notice").replace(/^Showing the last valid design/, "Code of the last valid design") || waiting;
     }
 
-    model.on("change:code", drawCode);
+    model.on("change:code", () => { drawCode(); drawNotice(); });
     model.on("change:folds", drawCode);
+    design.on("change:pending", drawNotice);
     model.on("change:py_default", drawCode);
     design.on("change:notice", drawNotice);
     model.on("change:status", () => { const s = model.get("status"); if (s) say(s, s.startsWith("Not saved")); });

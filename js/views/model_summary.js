@@ -23,7 +23,7 @@ export default {
     const design = await designOf(model, host);
     const title = h("h3", {}, "Summary");
     const stats = h("table", { class: "tc-stats" });
-    const notice = h("div", { class: "tc-notice" });
+    const notice = h("div", { class: "tc-notice", role: "status", "aria-label": "summary status" });
     const busy = running(design);
     const memory = h("div");
     const blocks = h("div", { class: "tc-blocks" });
@@ -89,12 +89,16 @@ export default {
     }
 
     function drawNotice() {
-      // Where the edit's error is (section and field, from Python); the running line says an update is coming.
-      notice.textContent = design.get("notice");
+      // Where the edit's error is (section and field, from Python); until the first summary of a fresh
+      // kernel is in (torch and transformers still loading), that it is coming. The running line says
+      // an update is under way.
+      const first = !model.get("summary")?.tree;
+      notice.textContent = design.get("notice") || (first && design.get("pending") ? "Computing the summary…" : "");
     }
 
-    model.on("change:summary", drawSummary);
+    model.on("change:summary", () => { drawSummary(); drawNotice(); });
     design.on("change:notice", drawNotice);
+    design.on("change:pending", drawNotice);
     drawSummary();
     drawNotice();
     return () => busy.free();

@@ -54,9 +54,10 @@ def served(tmp: Path) -> Path:
 
 
 @contextmanager
-def jupyter(notebooks: Path, tmp: Path, app: str = "jupyterlab"):
+def jupyter(notebooks: Path, tmp: Path, app: str = "jupyterlab", env: dict[str, str] | None = None):
     """Start JupyterLab (or Notebook 7: ``app="notebook"``) on a copy of `notebooks` with isolated
-    config; yield (base url, token)."""
+    config, its kernels seeing ``env`` on top of this process's environment (a benchmark points
+    PYTHONPATH at another checkout); yield (base url, token)."""
     root = served(tmp)
     shutil.copytree(notebooks, root)
     dirs = {name: tmp / name for name in ("config", "runtime", "settings", "workspaces")}
@@ -65,7 +66,7 @@ def jupyter(notebooks: Path, tmp: Path, app: str = "jupyterlab"):
     _write_settings(dirs["settings"])  # Notebook 7 reads the same user settings
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_CONFIG_DIR": str(dirs["config"]),
            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-           "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"])}
+           "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), **(env or {})}
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",

@@ -1,6 +1,6 @@
 """Every notebook of notebooks/ opened in the real JupyterLab and run as a person runs it (Run All):
-each cell finishes without an error output, every widget it displays renders its view, and the front
-end neither raises (the `lab` fixture fails on any page error) nor logs an error to its console.
+each cell finishes without an error output, every widget it displays renders its view (and every summary
+fills in), and the front end neither raises (the `lab` fixture fails on any page error) nor logs an error to its console.
 The notebooks are uploaded through the server's contents API next to a copy of examples/, so the
 session's server and page are reused and `../examples/` resolves as it does in the checkout."""
 
@@ -100,6 +100,10 @@ def test_notebook_runs_in_jupyterlab(lab, project, console_errors, name):
     # Each widget output renders its view: the composer's views all draw a .tc-view root.
     lab.page.wait_for_function("([selector, n]) => document.querySelectorAll(selector).length >= n",
                                arg=[f"{OUTPUT}:has(.tc-view)", outputs["widgets"]], timeout=60_000)
+    # Every summary fills in: a Composer's is computed in the background after its form is drawn.
+    lab.page.wait_for_function("""(selector) => [...document.querySelectorAll(selector)].every(
+        (summary) => summary.querySelector('[aria-label="total parameters"]')?.textContent)""",
+                               arg=f"{OUTPUT} .tc-summary", timeout=120_000)
     text = " ".join(lab.page.locator(OUTPUT).all_inner_texts())
     assert "Error displaying widget" not in text and "Loading widget" not in text
     assert not console_errors, "console errors:\n" + "\n".join(console_errors)
