@@ -43,7 +43,7 @@ lab: $(STAMP) $(BUNDLE)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/jupyter lab notebooks/composer.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP) $(BUNDLE) browser
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -n 2 --dist loadgroup
 
 # Every benchmark; each prints its figures as ratios against a baseline measured in the same run.
 bench: $(STAMP) $(BUNDLE) browser

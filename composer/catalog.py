@@ -415,7 +415,7 @@ def modalities(model_type: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-@functools.cache
+@remembered()  # read by a first render's panel headings
 def modality(model_type: str) -> str:
     """"text", "vision", "audio" or "multimodal" (several of them); a type whose mappings tell nothing
     goes by its name."""
