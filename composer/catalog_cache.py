@@ -11,6 +11,7 @@ digest, so a file never outlives the code that computed it."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import importlib.metadata
@@ -25,6 +26,7 @@ from composer.user_cache import cache_root, write_atomic
 FORMAT = 1
 ENGINE = Path(__file__).resolve().parent  # the composer package: every source file of it is in the digest
 MISSING = object()
+WRITE_BEHIND_SECONDS = 1.0  # new answers reach the file this long after the first of them (and at exit)
 
 
 def package_version(name: str) -> str:
@@ -49,14 +51,18 @@ def _entries_digest(entries: dict[str, Any]) -> str:
 
 
 class Store:
-    """One cache file: read once, checked whole; each new answer rewrites it (merged with what another
-    process added meanwhile). Thread-safe: a first render on the kernel's thread and a validation on the
-    worker read and add answers at once. A file that cannot be written only means no cache."""
+    """One cache file: read once, checked whole; new answers are written behind, whole, at most once per
+    WRITE_BEHIND_SECONDS and at exit (a sweep over 800 types asks thousands: rewriting the file for each
+    was quadratic), merged with what another process added meanwhile. Thread-safe: a first render on the
+    kernel's thread and a validation on the worker read and add answers at once. A file that cannot be
+    written only means no cache."""
 
     def __init__(self, path: Path, stamp: dict[str, str]):
         self.path, self.stamp = path, stamp
         self._lock = threading.Lock()
         self._entries: dict[str, Any] | None = None
+        self._new: dict[str, Any] = {}  # answers not written yet
+        self._timer: threading.Timer | None = None
 
     def _read(self) -> dict[str, Any]:
         """The entries of the file if it is whole and of this stamp, else none."""
@@ -83,9 +89,26 @@ class Store:
             return self._entries.get(key, MISSING)
 
     def put(self, key: str, value: Any) -> None:
+        """Keep an answer: at once in memory, in the file once the write-behind runs (``flush``)."""
         with self._lock:
-            entries = {**self._read(), **(self._entries or {}), key: value}
-            self._entries = entries
+            if self._entries is None:
+                self._entries = self._read()
+            self._entries[key] = self._new[key] = value
+            if self._timer is None:
+                self._timer = threading.Timer(WRITE_BEHIND_SECONDS, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write the new answers now, merged with the file as it is (another process may have added some)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self._new:
+                return
+            entries = {**self._read(), **(self._entries or {}), **self._new}
+            self._entries, self._new = entries, {}
             text = json.dumps({"format": FORMAT, "stamp": self.stamp, "digest": _entries_digest(entries),
                                "entries": entries}, sort_keys=True)
             try:
@@ -105,9 +128,11 @@ def store() -> Store:
     return _store(cache_root() / "catalog" / f"transformers-{_stamp()['transformers']}.json")
 
 
-@functools.cache
+_STORES: dict[Path, Store] = {}
+
+
 def _store(path: Path) -> Store:
-    return Store(path, _stamp())
+    return _STORES[path] if path in _STORES else _STORES.setdefault(path, Store(path, _stamp()))
 
 
 def remembered(encode: Callable[[Any], Any] = lambda value: value, decode: Callable[[Any], Any] = lambda data: data,
@@ -138,3 +163,10 @@ def remembered(encode: Callable[[Any], Any] = lambda value: value, decode: Calla
         return cached
 
     return wrap
+
+
+@atexit.register
+def _flush_all() -> None:
+    """What a process learnt is kept when it ends (a kernel shut down, a test run, the command line)."""
+    for kept in list(_STORES.values()):
+        kept.flush()

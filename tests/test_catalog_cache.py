@@ -47,6 +47,7 @@ def test_kept_answers_read_back_as_the_engine_computes_them():
 
 def test_the_file_is_named_by_the_transformers_version_and_stamped_with_the_engine():
     catalog.model_types()  # an answer kept in this session's cache
+    store().flush()  # written behind: within WRITE_BEHIND_SECONDS, and at exit
     kept = json.loads(store().path.read_text(encoding="utf-8"))
     assert store().path.name == f"transformers-{transformers.__version__}.json"
     assert kept["stamp"] == STAMP and any("model_types" in key for key in kept["entries"])
@@ -54,12 +55,27 @@ def test_the_file_is_named_by_the_transformers_version_and_stamped_with_the_engi
 
 def test_a_file_of_another_transformers_version_is_not_read_and_is_rebuilt(tmp_path):
     path = tmp_path / "catalog.json"
-    Store(path, {**STAMP, "transformers": "4.57.0"}).put("rows", ["an answer of another version"])
+    other = Store(path, {**STAMP, "transformers": "4.57.0"})
+    other.put("rows", ["an answer of another version"])
+    other.flush()
     now = Store(path, STAMP)
     assert now.get("rows") is MISSING
     now.put("rows", entries()["rows"])
+    now.flush()
     assert Store(path, STAMP).get("rows") == entries()["rows"]
     assert Store(path, {**STAMP, "transformers": "4.57.0"}).get("rows") is MISSING
+
+
+def test_new_answers_are_written_together_not_one_file_each(tmp_path):
+    """A sweep over every type asks thousands of answers: they reach the file in one write, not one
+    rewrite of a growing file each."""
+    path = tmp_path / "catalog.json"
+    kept = Store(path, STAMP)
+    for n in range(500):
+        kept.put(f"answer {n}", n)
+    assert not path.exists() and kept.get("answer 499") == 499  # in memory at once
+    kept.flush()
+    assert Store(path, STAMP).get("answer 0") == 0 and Store(path, STAMP).get("answer 499") == 499
 
 
 def test_an_answer_kept_by_another_process_meanwhile_is_kept_too(tmp_path):
@@ -67,8 +83,11 @@ def test_an_answer_kept_by_another_process_meanwhile_is_kept_too(tmp_path):
     first, second = Store(path, STAMP), Store(path, STAMP)
     assert first.get("rows") is MISSING and second.get("fields") is MISSING  # both read the empty file
     first.put("rows", entries()["rows"])
+    first.flush()
     second.put("fields", entries()["fields"])
+    second.flush()  # merged with what the first wrote meanwhile
     assert Store(path, STAMP).get("rows") == entries()["rows"]
+    assert Store(path, STAMP).get("fields") == entries()["fields"]
 
 
 @settings(max_examples=150, derandomize=True, database=None, deadline=None)
@@ -78,6 +97,7 @@ def test_a_damaged_file_is_never_believed_and_is_rebuilt(tmp_path_factory, data)
     whole = Store(path, STAMP)
     for key, value in entries().items():
         whole.put(key, value)
+    whole.flush()
     good = path.read_bytes()
     kind = data.draw(st.sampled_from(["truncate", "overwrite", "insert"]))
     at = data.draw(st.integers(0, len(good) - 1))
@@ -92,4 +112,5 @@ def test_a_damaged_file_is_never_believed_and_is_rebuilt(tmp_path_factory, data)
         kept = read.get(key)  # never raises
         assert kept is MISSING or kept == value, f"{kind} at {at} gave a wrong {key}"
     read.put("rows", entries()["rows"])  # the answer computed again: the file is whole after it
+    read.flush()
     assert Store(path, STAMP).get("rows") == entries()["rows"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from composer import SpecError, summarize
+from composer.catalog_cache import store
 from widgets import Composer, ConfigForm, ModelSummary, SavePanel
 from widgets._design import Design
 
@@ -50,7 +51,8 @@ asyncio.run(cell())
 
 
 def test_a_composer_in_a_kernel_is_drawn_before_torch_is_imported():
-    Composer(spec=EXAMPLE)  # this session's catalog cache now holds what a first render reads
+    Composer(spec=EXAMPLE)  # this session's catalog cache now holds what a first render reads ...
+    store().flush()  # ... on disk now, not a second later
     done = subprocess.run([sys.executable, "-c", FIRST_STATE, str(EXAMPLE)], capture_output=True, text=True,
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
