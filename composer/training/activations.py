@@ -29,12 +29,6 @@ class Transient(NamedTuple):
     forward_backward: int
     step: int
 
-    def plus(self, other: Transient, times: int = 1) -> Transient:
-        return Transient(*(a + times * b for a, b in zip(self, other)))
-
-    def minus(self, other: Transient) -> Transient:
-        return Transient(*(a - b for a, b in zip(self, other)))
-
 
 def compute_dtype(precision: str):
     import torch

@@ -30,12 +30,6 @@ class Counted(NamedTuple):
     input_embeddings: int  # untied nn.Embedding tables
     experts: int  # parameters under a module named ``experts``
 
-    def plus(self, other: Counted, times: int = 1) -> Counted:
-        return Counted(*(a + times * b for a, b in zip(self, other)))
-
-    def minus(self, other: Counted) -> Counted:
-        return Counted(*(a - b for a, b in zip(self, other)))
-
 
 def counted(model) -> Counted:
     import torch

@@ -45,6 +45,12 @@ def _one(model, spec: Spec, settings: Settings, task: str, sharded: bool):
             compute.counted(model), sizes)
 
 
+def _extrapolated(now, more, less, times: int):
+    """``now`` (States, Transient or Counted) plus ``times`` what one more repeated block added: the
+    figures of the variant with it (``more``) less those of the base variant (``less``)."""
+    return type(now)(*(n + times * (m - b) for n, m, b in zip(now, more, less)))
+
+
 def measured(spec: Spec, settings: Settings) -> Measured:
     """States and transient memory of one step, cached by design and by the settings the step reads."""
     sharded = settings.layout == "fsdp" and settings.precision != "fp32"
@@ -66,8 +72,8 @@ def measured(spec: Spec, settings: Settings) -> Measured:
         block, outside = block_params(model)
         for grown, extra in few.grown.values():
             g_st, g_tr, g_c, _ = _one(repeats.variant_model(grown), spec, settings, task, sharded)
-            st, tr, c = st.plus(g_st.minus(base[0]), extra), tr.plus(g_tr.minus(base[1]), extra), \
-                c.plus(g_c.minus(base[2]), extra)
+            st, tr, c = (_extrapolated(now, more, less, extra)
+                         for now, more, less in zip((st, tr, c), (g_st, g_tr, g_c), base))
         variants = 1 + len(few.grown)
     _MEASURED[key] = Measured(st, tr, c, block, outside, sizes, variants)
     while len(_MEASURED) > limits.MAX_CACHED_MEASUREMENTS:

@@ -30,12 +30,6 @@ class States(NamedTuple):
     gradients: int
     optimizer: int
 
-    def plus(self, other: States, times: int = 1) -> States:
-        return States(*(a + times * b for a, b in zip(self, other)))
-
-    def minus(self, other: States) -> States:
-        return States(*(a - b for a, b in zip(self, other)))
-
 
 def optimizer_bytes(optimizer: str, shape: tuple[int, ...]) -> int:
     """The state one trainable tensor of ``shape`` gets from ``optimizer``."""
