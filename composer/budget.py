@@ -18,6 +18,7 @@ from typing import Any, Callable
 from composer import limits
 from composer.compare import field_rows
 from composer.counting import BYTES_PER_PARAM
+from composer.domains import LAYER_COUNT
 from composer.errors import SpecError, shown
 from composer.fields import Field, canonical_name, fields_by_name
 from composer.repeats import measured
@@ -50,10 +51,12 @@ def parse_target(text: str | int | float, where: str = "target") -> int:
 
 
 def _integer_fields(spec: Spec) -> list[Field]:
+    """The config's integer sizes and counts that have a value, the layer counts first."""
     config = measured(spec).config
-    return [f for f in fields_by_name(spec.model_type).values()
-            if f.type == "int" and f.minimum is not None and f.minimum >= 1
-            and isinstance(getattr(config, f.name, None), int)]
+    found = [f for f in fields_by_name(spec.model_type).values()
+             if f.type == "int" and f.minimum is not None and f.minimum >= 1
+             and isinstance(getattr(config, f.name, None), int)]
+    return sorted(found, key=lambda f: not LAYER_COUNT.search(f.name))
 
 
 def budget_fields(spec: Spec | dict | str) -> list[dict[str, Any]]:

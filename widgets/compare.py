@@ -58,8 +58,8 @@ class Compare(DesignWidget):
         if isinstance(other, (str, Path)):
             self.path = str(other)
         if save_panel is not None:
-            save_panel.observe(self._saved_changed, "status")
-            self._saved_changed()
+            save_panel.observe(self._follow_save, "status")
+            self._follow_save()
 
     # ----- Python --------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ class Compare(DesignWidget):
                 self._start("compare", self._compare_job(design.spec, self._shown_b, self._settings(None)))
         return state
 
-    def _saved_changed(self, change=None) -> None:
+    def _follow_save(self, change=None) -> None:
         last = self._save_panel.last_saved
         self.saved = "" if last is None else str(last)
 

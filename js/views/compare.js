@@ -10,8 +10,8 @@ import { bytes } from "../lib/memory_chart.js";
 const count = (n) => Number(n).toLocaleString("en-US");
 const signed = (n, unit = count) => (n > 0 ? `+${unit(n)}` : n < 0 ? `−${unit(-n)}` : "±0");
 const shown = (v) => (v === null || v === undefined ? "null" : typeof v === "string" ? v : JSON.stringify(v));
+const COUNT_NAMES = { total: "total parameters", trainable: "trainable parameters", embeddings: "embedding parameters" };
 const MARK_WORDS = { same: "", changed: "changed", added: "only in B", removed: "only in A" };
-const OPEN_DEPTH = 2; // tree blocks open at first
 
 function table(label, head, rows) {
   return h("table", { class: "tc-stats tc-compare-table", "aria-label": label },
@@ -29,7 +29,7 @@ function fieldRows(c) {
 
 function deltaRows(c) {
   const rows = Object.entries(c.parameters).map(([name, p]) =>
-    [`${name} parameters`, count(p.a), count(p.b), signed(p.delta)]);
+    [COUNT_NAMES[name] || name, count(p.a), count(p.b), signed(p.delta)]);
   for (const [dtype, m] of Object.entries(c.memory)) rows.push([`memory ${dtype}`, bytes(m.a), bytes(m.b), signed(m.delta, bytes)]);
   return rows;
 }
@@ -61,7 +61,8 @@ function treeBlock(node, path, depth, open) {
   ];
   const attrs = { class: `tc-block tc-cmp-row tc-cmp-${node.mark}`, "aria-label": `${name}: ${mark || "same"}` };
   if (!node.children.length) return h("div", { ...attrs, class: `${attrs.class} tc-leaf`, "data-path": path }, ...row);
-  const isOpen = open.has(path) ? open.get(path) : depth < OPEN_DEPTH;
+  // At first the root and every changed block are open: the differences are in view, the rest folded.
+  const isOpen = open.has(path) ? open.get(path) : depth === 0 || node.mark === "changed";
   const details = h("details", { open: isOpen, "data-path": path }, h("summary", attrs, ...row));
   const fill = () => {
     if (details.childElementCount > 1) return;
