@@ -98,12 +98,14 @@ class _Counts:
 
 
 def _spacing(count: _Counts, start: int, low: int, high: int, where: str) -> int:
-    """The distance from ``start`` to its nearest valid neighbour: the spacing of the valid values."""
-    for d in range(1, limits.MAX_BUDGET_SCAN + 1):
-        if (start + d <= high and count(start + d) is not None) or (start - d >= low and count(start - d) is not None):
-            return d
-        if start + d > high and start - d < low:
-            break
+    """The distance from ``start`` to its nearest valid neighbour above (below, at the field's maximum):
+    the spacing of the valid values."""
+    for sign in (1, -1):
+        for d in range(1, limits.MAX_BUDGET_SCAN + 1):
+            if not low <= start + sign * d <= high:
+                break
+            if count(start + sign * d) is not None:
+                return d
     raise SpecError(where, f"no other value within {limits.MAX_BUDGET_SCAN:,} of {start:,} is valid for this design "
                     "(composer.limits.MAX_BUDGET_SCAN); nothing to search")
 
