@@ -186,6 +186,8 @@ def budget(spec: Spec | dict | str, target: int | float | str, field: str, measu
     count = _Counts(spec, name, BYTES_PER_PARAM[dtype] if measure == "memory" else 1)
     what = "parameter count" if measure == "parameters" else f"memory at {dtype}"
     now = count(start)
+    if now is None:  # a derived value (head_dim) that the design refuses when it is given
+        raise SpecError(where, f"the design's own value, {start:,}, is refused when given explicitly; nothing to search")
     below = above = start
     if now != target:
         step = _spacing(count, start, low, high, where)

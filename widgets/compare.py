@@ -183,5 +183,10 @@ class Compare(DesignWidget):
         self._design.clock.start(job, finished)
 
     def _fail(self, kind: str, err: SpecError) -> None:
+        """The failure in the status line, in place of the last result (it was for another request)."""
+        if kind == "compare":
+            self.comparison, self._shown_b = {}, None
+        else:
+            self.budget_result = {}
         setattr(self, f"{kind}_status", "")  # the same failure twice still shows as new
         setattr(self, f"{kind}_status", f"Failed: {err}")

@@ -49,7 +49,7 @@ function side(s) {
 }
 
 /** The aligned tree as nested blocks (children drawn when a block is first opened). */
-function treeBlock(node, path, depth, open) {
+function treeBlock(node, path, depth, open, dtype) {
   const mark = MARK_WORDS[node.mark];
   const name = node.repeat ? `${node.name} ×${node.repeat}` : node.name;
   const row = [
@@ -57,7 +57,7 @@ function treeBlock(node, path, depth, open) {
       mark ? h("span", { class: `tc-mark tc-mark-${node.mark}` }, ` ${mark}`) : null),
     h("span", { class: "tc-count" }, ...side(node.a)),
     h("span", { class: "tc-count" }, ...side(node.b)),
-    h("span", { class: "tc-count" }, signed(node.delta)),
+    h("span", { class: "tc-count", title: `${signed(node.memory_delta, bytes)} of weights at ${dtype}` }, signed(node.delta)),
   ];
   const attrs = { class: `tc-block tc-cmp-row tc-cmp-${node.mark}`, "aria-label": `${name}: ${mark || "same"}` };
   if (!node.children.length) return h("div", { ...attrs, class: `${attrs.class} tc-leaf`, "data-path": path }, ...row);
@@ -66,7 +66,7 @@ function treeBlock(node, path, depth, open) {
   const details = h("details", { open: isOpen, "data-path": path }, h("summary", attrs, ...row));
   const fill = () => {
     if (details.childElementCount > 1) return;
-    details.append(...node.children.map((child) => treeBlock(child, `${path}.${child.name}`, depth + 1, open)));
+    details.append(...node.children.map((child) => treeBlock(child, `${path}.${child.name}`, depth + 1, open, dtype)));
   };
   if (isOpen) fill();
   details.addEventListener("toggle", () => { open.set(path, details.open); if (details.open) fill(); });
@@ -173,7 +173,7 @@ export default {
       parts.push(h("div", { class: "tc-blocks tc-compare-tree", role: "group", "aria-label": "Module trees" },
         h("div", { class: "tc-block tc-cmp-head", "aria-hidden": "true" },
           h("span", {}, "module"), h("span", {}, "A"), h("span", {}, "B"), h("span", {}, "B − A")),
-        treeBlock(c.tree, c.tree.name, 0, open)));
+        treeBlock(c.tree, c.tree.name, 0, open, c.dtype)));
       result.replaceChildren(...parts);
     }
 
