@@ -40,6 +40,7 @@ def test_compare_from_python_returns_and_shows_the_engines_comparison():
     assert result == diff(TINY, other)
     assert view.comparison["names"] == ["this design", "the other design"]
     assert view.comparison["fields"] == result["fields"] and view.compare_status == ""
+    assert "export{" in view._esm and "--jp-ui-font-color1" in view._css  # its bundled view, the themed styles
 
 
 def test_the_compare_button_runs_off_the_loop_and_fills_in(tmp_path):
