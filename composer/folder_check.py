@@ -339,13 +339,14 @@ def match(folder: Folder, model) -> Provenance:
             other = name if target is None else name.replace(targets[0], target)
             unused[other] = Weight(other, "unused", header.shape, key, header.shape, header.file)
     placed: dict[str, Weight] = {}
+    modules = dict(model.named_modules(remove_duplicate=False))
     for name, (key, header) in renamed.items():
-        _place(model, Weight(name, "loaded", tuple(expected[name].shape), key, header.shape, header.file),
+        _place(modules, Weight(name, "loaded", tuple(expected[name].shape), key, header.shape, header.file),
                placed, unused)
     for first, sources in grouped.items():
         for name, shape in _converted(model, by_pattern[sources[0][0]], first, sources).items():
             if name in expected:
-                _place(model, Weight(name, "loaded", tuple(expected[name].shape), ", ".join(k for _, k, _ in sources),
+                _place(modules, Weight(name, "loaded", tuple(expected[name].shape), ", ".join(k for _, k, _ in sources),
                                      shape, sources[0][2].file), placed, unused)
     missing = set(expected) - set(placed)
     for target, tied_to in _tied(model, missing).items():
@@ -360,14 +361,13 @@ def match(folder: Folder, model) -> Provenance:
     return Provenance(type(model).__name__, weights, {k: unused[k] for k in sorted(kept_unused)})
 
 
-def _place(model, weight: Weight, placed: dict[str, Weight], unused: dict[str, Weight]) -> None:
+def _place(modules: dict[str, Any], weight: Weight, placed: dict[str, Weight], unused: dict[str, Weight]) -> None:
     """A checkpoint tensor (``weight``, as if loaded) put where transformers' set_param_for_module puts it: a
     module attribute that is None takes nothing (unused), a shape that differs is resized, else it loads."""
     import torch
 
     path, _, attr = weight.name.rpartition(".")
-    module = model.get_submodule(path) if path else model
-    if attr != torch.nn.modules.module._EXTRA_STATE_KEY_SUFFIX and getattr(module, attr) is None:
+    if attr != torch.nn.modules.module._EXTRA_STATE_KEY_SUFFIX and getattr(modules[path], attr) is None:
         unused[weight.name] = dataclasses.replace(weight, status="unused", shape=weight.checkpoint_shape)
     elif weight.checkpoint_shape != weight.shape:
         placed[weight.name] = dataclasses.replace(weight, status="resized")

@@ -21,6 +21,9 @@ from composer.paths import stamp
 from composer.spec import Spec
 
 MARKS = ("loaded", "new", "resized", "unused")
+# What each mark means, as the views' legend says it.
+LEGEND = {"loaded": "from the checkpoint", "new": "not in the checkpoint: initialised afresh",
+          "resized": "the checkpoint's has another shape", "unused": "in the checkpoint, not in the design"}
 _NUMBERED = re.compile(r"^(.*\.)?(\d+)$")
 
 _FOUND: OrderedDict[tuple, tuple[folder_check.Folder, folder_check.Provenance]] = OrderedDict()
@@ -101,19 +104,17 @@ def _mark(provenance: folder_check.Provenance, weight: folder_check.Weight) -> s
     return weight.status
 
 
-def _ancestors(name: str) -> list[str]:
-    """The module paths a tensor name is under, the model's own ("") first."""
-    parts = name.split(".")[:-1]
-    return [""] + [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+def _home(name: str, modules: set[str], prefix: str) -> str:
+    """The deepest module of the design an unused tensor name falls under ("" for the model itself), with the
+    base-model prefix added or removed as fits best: MiniLM's "encoder.layer.5.output.dense.weight" falls under
+    a BertForSequenceClassification's "bert.encoder.layer"."""
+    def under(n: str) -> str:
+        while n and n not in modules:
+            n = n.rpartition(".")[0]
+        return n
 
-
-def _placed(name: str, modules: set[str], prefix: str) -> str:
-    """An unused name as the design's modules would hold it: with the base-model prefix added or removed,
-    whichever puts it under the deepest module the design has."""
-    def depth(n: str) -> int:
-        return max(a.count(".") + 1 if a else 0 for a in _ancestors(n) if a in modules or not a)
-
-    return max([name, f"{prefix}.{name}" if prefix else name, name.removeprefix(f"{prefix}.")], key=depth)
+    found = [under(n.rpartition(".")[0]) for n in (name, f"{prefix}.{name}", name.removeprefix(f"{prefix}."))]
+    return max(found, key=lambda n: n.count(".") + bool(n))
 
 
 def group(name: str, prefix: str) -> str:
@@ -144,29 +145,40 @@ def groups(names: list[str], prefix: str) -> list[dict[str, Any]]:
     return [{"block": g["block"], "tensors": g["tensors"]} for g in out]
 
 
+_MARKED: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+
+
 def marked(spec: Spec, summary: dict[str, Any]) -> dict[str, Any]:
-    """The summary of a validated design with where its weights come from: each module of the tree with its
-    tensors counted by mark ("weights"), and "provenance": the folder, the policy, totals per mark (tensors and
-    parameters), every tensor, and the blocks of the new, resized and unused ones. Unchanged without a local
-    pretrained folder."""
+    """The summary of a validated design (``summary``, its own) with where its weights come from: each module
+    of the tree with its tensors counted by mark ("weights"), and "provenance": the folder, the policy, totals
+    per mark (tensors and parameters), every tensor, and the blocks of the new, resized and unused ones.
+    Unchanged without a local pretrained folder; kept like ``found``."""
     got = found(spec)
     if got is None:
         return summary
-    folder, provenance = got
+    key = (spec.key(), stamp(spec.pretrained))
+    if key not in _MARKED:
+        _MARKED[key] = _marked(spec, summary, *got)
+        while len(_MARKED) > limits.MAX_CACHED_SUMMARIES:
+            _MARKED.popitem(last=False)
+    _MARKED.move_to_end(key)
+    return _MARKED[key]
+
+
+def _marked(spec: Spec, summary: dict[str, Any], folder: folder_check.Folder,
+            provenance: folder_check.Provenance) -> dict[str, Any]:
     model = repeats.measured(spec).model
     prefix = model.base_model_prefix
-    modules = set(_tree_paths(summary["tree"]))
-    per_module: dict[str, Counter] = {}
     marks = {name: _mark(provenance, w) for name, w in provenance.weights.items()}
-    for name, mark in marks.items():
-        for path in _ancestors(name):
-            per_module.setdefault(path, Counter())[mark] += 1
-    for name in provenance.unused:
-        for path in _ancestors(_placed(name, modules, prefix)):
-            if path in modules or path == "":
-                per_module.setdefault(path, Counter())["unused"] += 1
+    own: dict[str, dict[str, int]] = {}  # module path -> its own tensors by mark
+    modules = set(_tree_paths(summary["tree"]))
+    homes = [(name.rpartition(".")[0], mark) for name, mark in marks.items()]
+    homes += [(_home(name, modules, prefix), "unused") for name in provenance.unused]
+    for path, mark in homes:
+        counts = own.setdefault(path, {})
+        counts[mark] = counts.get(mark, 0) + 1
     totals = {mark: {"tensors": 0, "parameters": 0} for mark in MARKS}
-    for name, mark in marks.items():
+    for mark in marks.values():
         totals[mark]["tensors"] += 1
     for name, p in model.named_parameters():  # each tensor once: a tied one counts where it is first
         totals[marks.get(name, "new")]["parameters"] += p.numel()
@@ -174,8 +186,9 @@ def marked(spec: Spec, summary: dict[str, Any]) -> dict[str, Any]:
         totals["unused"]["tensors"] += 1
         totals["unused"]["parameters"] += _numel(w.shape)
     listed = {mark: [n for n, m in marks.items() if m == mark] for mark in ("new", "resized")}
-    return {**summary, "tree": _with_marks(summary["tree"], "", per_module), "provenance": {
+    return {**summary, "tree": _with_marks(summary["tree"], "", own)[0], "provenance": {
         "folder": str(folder.path), "resized": spec.resized, "totals": totals,
+        "legend": [{"mark": mark, "means": LEGEND[mark]} for mark in MARKS],
         "tensors": [_row(w) for w in provenance.weights.values()],
         "unused": [_row(w) for w in provenance.unused.values()],
         "blocks": {**{mark: groups(names, prefix) for mark, names in listed.items()},
@@ -207,11 +220,16 @@ def _tree_paths(node: dict[str, Any], path: str = ""):
         yield from _tree_paths(child, f"{path}.{child['name']}" if path else child["name"])
 
 
-def _with_marks(node: dict[str, Any], path: str, per_module: dict[str, Counter]) -> dict[str, Any]:
-    counts = per_module.get(path, {})
-    return {**node, "weights": {mark: counts[mark] for mark in MARKS if counts.get(mark)},
-            "children": [_with_marks(c, f"{path}.{c['name']}" if path else c["name"], per_module)
-                         for c in node["children"]]}
+def _with_marks(node: dict[str, Any], path: str, own: dict[str, dict[str, int]]) -> tuple[dict[str, Any], dict]:
+    """The tree with each module's tensors counted by mark, its own and its children's (and those counts)."""
+    counts = dict(own.get(path, {}))
+    children = []
+    for child in node["children"]:
+        marked_child, below = _with_marks(child, f"{path}.{child['name']}" if path else child["name"], own)
+        children.append(marked_child)
+        for mark, n in below.items():
+            counts[mark] = counts.get(mark, 0) + n
+    return {**node, "weights": {mark: counts[mark] for mark in MARKS if counts.get(mark)}, "children": children}, counts
 
 
 def in_words(counts: dict[str, int]) -> str:

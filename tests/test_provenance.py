@@ -276,3 +276,12 @@ def test_the_policy_is_one_of_two_and_needs_pretrained(spec, says):
 def test_added_layers_are_new_not_refused(minilm_dir):
     found = summarize({"model_type": "bert", "pretrained": str(minilm_dir), "config": {"num_hidden_layers": 12}})
     assert found["provenance"]["blocks"]["new"] == [{"block": "encoder.layer.6–11", "tensors": 96}]
+
+
+def test_the_widget_tree_folds_layers_only_where_their_weights_come_from_the_same_place(minilm_dir):
+    from widgets.model_summary import compact
+
+    tree = summarize({"model_type": "bert", "pretrained": str(minilm_dir), "config": {"num_hidden_layers": 8}})["tree"]
+    layers = compact(tree)["children"][1]["children"][0]["children"]
+    assert [(b["name"], b["repeat"], b["weights"]) for b in layers] == [("0–5", 6, {"loaded": 96}),
+                                                                        ("6–7", 2, {"new": 32})]

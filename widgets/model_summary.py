@@ -12,13 +12,15 @@ from widgets._design import Design
 
 
 def _signature(node: dict[str, Any]) -> tuple:
-    return node["class"], node["params"], tuple(_signature(c) for c in node["children"])
+    return (node["class"], node["params"], tuple(node.get("weights", {}).items()),
+            tuple(_signature(c) for c in node["children"]))
 
 
 def compact(node: dict[str, Any]) -> dict[str, Any]:
     """The module tree with runs of identical numbered siblings (a ModuleList's 80 decoder layers) folded
     into one block ``{"name": "0–79", "repeat": 80, "params": <all 80>, "each": <one>}``: small to
-    send, quick to draw. Named siblings (q_proj, k_proj, …) stay apart even when alike."""
+    send, quick to draw. Named siblings (q_proj, k_proj, …) stay apart even when alike, and so do layers
+    whose weights come from elsewhere (loaded ones, new ones)."""
     children: list[dict[str, Any]] = []
     run: list[dict[str, Any]] = []
 
@@ -28,7 +30,9 @@ def compact(node: dict[str, Any]) -> dict[str, Any]:
         elif run:
             first = compact(run[0])
             children.append({**first, "name": f"{run[0]['name']}–{run[-1]['name']}", "repeat": len(run),
-                             "each": first["params"], "params": first["params"] * len(run)})
+                             "each": first["params"], "params": first["params"] * len(run),
+                             **({"weights": {m: n * len(run) for m, n in first["weights"].items()}}
+                                if "weights" in first else {})})
         run.clear()
 
     for child in node["children"]:
@@ -37,7 +41,10 @@ def compact(node: dict[str, Any]) -> dict[str, Any]:
             close_run()
         run.append(child)
     close_run()
-    return {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
+    out = {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
+    if "weights" in node:  # a pretrained design's tensors by provenance mark (composer.provenance)
+        out["weights"] = node["weights"]
+    return out
 
 
 class ModelSummary(DesignWidget):
