@@ -285,3 +285,17 @@ def test_the_widget_tree_folds_layers_only_where_their_weights_come_from_the_sam
     layers = compact(tree)["children"][1]["children"][0]["children"]
     assert [(b["name"], b["repeat"], b["weights"]) for b in layers] == [("0–5", 6, {"loaded": 96}),
                                                                         ("6–7", 2, {"new": 32})]
+
+
+def test_in_the_composer_a_resize_is_an_error_at_its_field_until_the_policy_says_reinitialise(minilm_dir):
+    from widgets import Composer
+
+    composer = Composer(spec={"model_type": "bert", "pretrained": str(minilm_dir)})
+    composer.edit("config.intermediate_size", 512)
+    composer.flush()
+    assert list(composer.errors) == ["config.intermediate_size"]
+    assert composer.model_summary.summary["provenance"]["totals"]["resized"]["tensors"] == 0  # the last valid one
+    composer.edit("resized", "reinitialise")
+    composer.flush()
+    assert composer.errors == {} and composer.spec.resized == "reinitialise"
+    assert composer.model_summary.summary["provenance"]["totals"]["resized"]["tensors"] == 18
