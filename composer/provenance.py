@@ -11,6 +11,7 @@ tensor does: "refuse" the design at validation, at the config field that changed
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, OrderedDict
 from typing import Any
@@ -113,8 +114,8 @@ def _home(name: str, modules: set[str], prefix: str) -> str:
             n = n.rpartition(".")[0]
         return n
 
-    found = [under(n.rpartition(".")[0]) for n in (name, f"{prefix}.{name}", name.removeprefix(f"{prefix}."))]
-    return max(found, key=lambda n: n.count(".") + bool(n))
+    names = (name, f"{prefix}.{name}", name.removeprefix(f"{prefix}.")) if prefix else (name,)
+    return max((under(n.rpartition(".")[0]) for n in names), key=lambda n: n.count(".") + bool(n))
 
 
 def group(name: str, prefix: str) -> str:
@@ -184,7 +185,7 @@ def _marked(spec: Spec, summary: dict[str, Any], folder: folder_check.Folder,
         totals[marks.get(name, "new")]["parameters"] += p.numel()
     for w in provenance.unused.values():
         totals["unused"]["tensors"] += 1
-        totals["unused"]["parameters"] += _numel(w.shape)
+        totals["unused"]["parameters"] += math.prod(w.shape)
     listed = {mark: [n for n, m in marks.items() if m == mark] for mark in ("new", "resized")}
     return {**summary, "tree": _with_marks(summary["tree"], "", own)[0], "provenance": {
         "folder": str(folder.path), "resized": spec.resized, "totals": totals,
@@ -194,13 +195,6 @@ def _marked(spec: Spec, summary: dict[str, Any], folder: folder_check.Folder,
         "blocks": {**{mark: groups(names, prefix) for mark, names in listed.items()},
                    "unused": groups(list(provenance.unused), prefix)},
     }}
-
-
-def _numel(shape) -> int:
-    n = 1
-    for size in shape:
-        n *= size
-    return n
 
 
 def _row(w: folder_check.Weight) -> dict[str, Any]:
