@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 
 def _signature(node: dict[str, Any]) -> tuple:
-    return node["class"], node["params"], tuple(_signature(c) for c in node["children"])
+    return (node["class"], node["params"], tuple(node.get("weights", {}).items()),
+            tuple(_signature(c) for c in node["children"]))
 
 
 def _runs(children: list[dict[str, Any]], signature: Callable[[dict[str, Any]], Any]) -> list[list[dict[str, Any]]]:
@@ -32,15 +33,22 @@ def _run_name(run: list[dict[str, Any]]) -> str:
 
 def compact(node: dict[str, Any]) -> dict[str, Any]:
     """The module tree with runs of identical numbered siblings folded into one block
-    ``{"name": "0–79", "repeat": 80, "params": <all 80>, "each": <one>}``: small to send, quick to draw."""
+    ``{"name": "0–79", "repeat": 80, "params": <all 80>, "each": <one>}``: small to send, quick to draw.
+    Layers whose weights come from elsewhere (a pretrained design's loaded ones and new ones: their
+    ``weights``, tensors by composer.provenance mark) are not alike."""
     children = []
     for run in _runs(node["children"], _signature):
         first = compact(run[0])
         if len(run) > 1:
-            first = {**first, "name": _run_name(run), "repeat": len(run), "each": first["params"],
-                     "params": first["params"] * len(run)}
+            n = len(run)
+            first = {**first, "name": _run_name(run), "repeat": n, "each": first["params"],
+                     "params": first["params"] * n,
+                     **({"weights": {m: k * n for m, k in first["weights"].items()}} if "weights" in first else {})}
         children.append(first)
-    return {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
+    out = {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
+    if "weights" in node:
+        out["weights"] = node["weights"]
+    return out
 
 
 # ----- two trees aligned ----------------------------------------------------------------------------
