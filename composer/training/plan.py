@@ -12,12 +12,13 @@ from typing import Any, NamedTuple
 
 from composer import catalog, limits, repeats
 from composer.build import build_meta_model
+from composer.classes import transformers_class
 from composer.errors import SpecError
 from composer.sizes import human
 from composer.spec import Spec
 from composer.training import activations, compute, inputs, layouts
 from composer.training.devices import device_of, fewest, usable
-from composer.training.settings import Settings
+from composer.training.settings import Settings, settings_fields
 from composer.training.states import States, block_params, states_of
 from composer.validation import ready
 
@@ -138,6 +139,26 @@ def _advice(m: Measured, settings: Settings, demand: layouts.Demand, capacity: i
     return f"plan.tensor_parallel: {need}; a higher degree divides the blocks' weights and activations"
 
 
+def _decoder(head: catalog.Head) -> bool:
+    """A design whose inference keeps a KV cache the plan sizes."""
+    return head.task == "causal-lm"
+
+
+def size_settings(spec: Spec | dict) -> tuple[str, ...]:
+    """The settings that size this design's micro-batch (composer.training.inputs.reads, from its head
+    class's main input), and for a decoder its inference context."""
+    spec = ready(spec)
+    head = catalog.resolve_architecture(spec.model_type, spec.architecture)
+    main = transformers_class(head.name, "PreTrainedModel", "architecture", "LlamaForCausalLM").main_input_name
+    reads = inputs.reads(main, repeats.measured(spec).config, head.task)
+    return (*reads, "context_length") if _decoder(head) else reads
+
+
+def settings_form(spec: Spec | dict, given: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The settings of this design's plan as form fields (composer.training.settings.settings_fields)."""
+    return settings_fields(size_settings(spec), given)
+
+
 def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
     """The training plan of a design for ``settings`` (SpecError at ``plan.<field>`` for a bad one)."""
     started = time.perf_counter()
@@ -168,7 +189,7 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
     tokens = settings.tokens or int(settings.tokens_per_param * m.states.params)
     peak_flops = (device.tf32_tflops if settings.precision == "fp32" else device.bf16_tflops) * 1e12
     seconds = flops * tokens / ((devices or 0) * peak_flops * settings.mfu) if devices else None
-    kv = compute.kv_cache_per_token(config, 2) if head.task == "causal-lm" else None
+    kv = compute.kv_cache_per_token(config, 2) if _decoder(head) else None
     context = settings.context_length or positions
     weights16 = 2 * m.states.params // t
     inference = (capacity - weights16) // (kv // t * context) if kv and capacity > weights16 else (0 if kv else None)
