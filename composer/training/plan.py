@@ -207,6 +207,28 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
         plan_seconds=time.perf_counter() - started)
 
 
+def figures(p: Plan) -> list[tuple[str, str]]:
+    """The plan's figures beside its memory, as (name, words): the devices or the advice, compute, time,
+    inference and what was measured. The command line prints them; the panel shows them."""
+    s = p.settings
+    if p.fits:
+        out = [("devices", f"{p.devices} (data-parallel {p.data_parallel})")]
+    else:
+        out = [("does not fit", f"{f'on {p.devices}' if p.devices else 'on any count'}: {p.advice}")]
+    out.append(("compute", f"{p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
+                           "input embeddings and unrouted experts left out)"))
+    if p.seconds is not None:
+        days = f"{p.seconds / 86400:,.1f} days" if p.seconds >= 86400 else f"{p.seconds / 3600:,.2f} hours"
+        out.append(("time", f"{days} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices"))
+    if p.kv_cache_per_token is not None:
+        out.append(("inference", f"KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
+                                 f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}"))
+    out.append(("measured", f"forward+backward {human(p.measured['forward_backward'], 'B')}, optimizer step "
+                            f"{human(p.measured['optimizer_step'], 'B')} above the states ({p.measured['models_run']} "
+                            f"model(s) on fake tensors, {p.plan_seconds:.2f} s)"))
+    return out
+
+
 def format_plan(p: Plan) -> str:
     """The text the command line prints."""
     s = p.settings
@@ -218,20 +240,5 @@ def format_plan(p: Plan) -> str:
              "  per device"]
     lines += [f"    {name:<12} {human(n, 'B'):>12}" for name, n in p.per_device.items() if n]
     lines.append(f"    {'peak':<12} {human(p.peak, 'B'):>12}")
-    if p.fits:
-        lines.append(f"  devices   {p.devices} (data-parallel {p.data_parallel})")
-    else:
-        where = f"on {p.devices}" if p.devices else "on any count"
-        lines.append(f"  does not fit {where}: {p.advice}")
-    lines.append(f"  compute   {p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
-                 "input embeddings and unrouted experts left out)")
-    if p.seconds is not None:
-        days = f"{p.seconds / 86400:,.1f} days" if p.seconds >= 86400 else f"{p.seconds / 3600:,.2f} hours"
-        lines.append(f"  time      {days} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices")
-    if p.kv_cache_per_token is not None:
-        lines.append(f"  inference KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
-                     f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}")
-    lines.append(f"  measured  forward+backward {human(p.measured['forward_backward'], 'B')}, optimizer step "
-                 f"{human(p.measured['optimizer_step'], 'B')} above the states ({p.measured['models_run']} "
-                 f"model(s) on fake tensors, {p.plan_seconds:.2f} s)")
+    lines += [f"  {name:<9} {words}" for name, words in figures(p)]
     return "\n".join(lines) + "\n"

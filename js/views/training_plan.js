@@ -1,0 +1,88 @@
+// TrainingPlan view: the plan's settings as a form (the engine's fields: composer.training.settings),
+// the memory of a device as a stacked bar against its memory and headroom (the shared memory chart), and
+// the plan's figures in words. Python makes the plan; this view sends {setting: {name: value}} /
+// {reset_setting: [name]} and draws `plan`, `setting_errors` and whether the plan shown is current.
+
+import { h, designOf } from "../lib/dom.js";
+import { Field } from "../lib/field.js";
+import { same } from "../lib/format.js";
+import { memoryChart } from "../lib/memory_chart.js";
+
+export default {
+  async render({ model, el, host }) {
+    const design = await designOf(model, host);
+    const uid = `tc${Math.random().toString(36).slice(2, 8)}`;
+    const send = (msg) => model.send(msg);
+    const status = h("div", { class: "tc-notice", role: "status", "aria-label": "plan status" });
+    const general = h("div");
+    const form = h("div", { class: "tc-plan-form" });
+    const chart = h("div");
+    const figures = h("table", { class: "tc-stats", "aria-label": "plan figures" });
+    const result = h("div", { class: "tc-plan-result" }, chart, figures);
+    el.replaceChildren(h("div", { class: "tc-view tc-plan" }, h("h3", {}, "Training plan"), status, general,
+      h("div", { class: "tc-plan-body" }, form, result)));
+    const rows = new Map(); // setting name → its Field, kept while the engine lists it
+
+    function build() {
+      const groups = new Map();
+      for (const field of model.get("fields")) {
+        let row = rows.get(field.name);
+        if (!row || !same(row.field, field)) {
+          const numeric = field.type === "int" || field.type === "float";
+          row = new Field(field, { id: `${uid}-${field.name}`, path: `plan.${field.name}`,
+            blank: field.nullable ? field.blank || "(none)" : numeric ? "(default)" : null,
+            placeholder: field.blank, commit: (value) => send({ setting: { [field.name]: value } }),
+            reset: () => send({ reset_setting: [field.name] }) });
+          rows.set(field.name, row);
+        }
+        if (!groups.has(field.group)) groups.set(field.group, []);
+        groups.get(field.group).push(row.el);
+      }
+      const names = new Set(model.get("fields").map((f) => f.name));
+      for (const name of [...rows.keys()]) if (!names.has(name)) rows.delete(name);
+      form.replaceChildren(...[...groups].map(([group, els]) =>
+        h("fieldset", { class: "tc-sub" }, h("legend", {}, group), ...els)));
+      update();
+    }
+
+    function update() {
+      const given = model.get("settings");
+      const errors = model.get("setting_errors");
+      for (const [name, row] of rows) {
+        const set = Object.prototype.hasOwnProperty.call(given, name);
+        const value = set ? given[name] : row.field.default;
+        row.update(value, { set, changed: set && !same(value, row.field.default), error: errors[`plan.${name}`] });
+      }
+      const rest = Object.entries(errors).filter(([path]) => !rows.has(path.replace(/^plan\./, "")));
+      general.replaceChildren(...rest.map(([path, message]) =>
+        h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
+      drawStatus();
+    }
+
+    function drawPlan() {
+      const plan = model.get("plan");
+      if (!plan.chart) return;
+      chart.replaceChildren(memoryChart(plan.chart, "Memory per device"));
+      figures.replaceChildren(...plan.figures.map(({ name, words }) =>
+        h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, h("span", { "aria-label": name }, words)))));
+    }
+
+    function drawStatus() {
+      const first = !model.get("plan").chart;
+      const stale = !first && !model.get("current");
+      result.classList.toggle("tc-stale", stale);
+      status.textContent = design.get("notice")
+        || (model.get("planning") ? (first ? "Making the plan…" : "Updating the plan…")
+          : stale ? "The plan shown is for the settings before the error." : "");
+    }
+
+    model.on("change:fields", build);
+    model.on("change:settings", update);
+    model.on("change:setting_errors", update);
+    model.on("change:plan", drawPlan);
+    for (const name of ["current", "planning"]) model.on(`change:${name}`, drawStatus);
+    design.on("change:notice", drawStatus);
+    build();
+    drawPlan();
+  },
+};

@@ -1,0 +1,166 @@
+"""TrainingPlan: what it takes to train the design (composer.training.plan): its settings as a form, the
+memory of each device as a stacked bar against the device's memory and headroom, the fewest devices or
+the setting to change, FLOPs per token, time for a token budget and, for decoders, the KV cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import traitlets
+
+from composer.errors import SpecError, one_line
+from composer.memory_chart import chart
+from composer.spec import Spec
+from composer.training.plan import Plan, figures, plan, size_settings
+from composer.training.settings import Settings, settings_fields
+from widgets._base import DesignWidget, bundle
+from widgets._design import Coalesce, Design
+
+
+def shown(p: Plan) -> dict[str, Any]:
+    """A plan as the view draws it: its figures, its bar in the memory chart's shape, its lines in words."""
+    headroom = p.device_memory - p.usable_memory
+    return {**p.to_dict(), "chart": chart(p.bars(), p.device_memory, p.device, headroom),
+            "figures": [{"name": name, "words": words} for name, words in figures(p)]}
+
+
+class TrainingPlan(DesignWidget):
+    """The plan of the last valid design for the settings typed. A plan can take seconds when a design or
+    a step size is measured for the first time, so it is made off the event loop once the design's summary
+    is out, one at a time: the edits (of the design or of the settings) made while one runs fold into one
+    plan of the newest when it ends, and a result they overtook is dropped, never shown. A setting is
+    checked as it is typed (Settings: microseconds) and its error shown at its field, ``plan.<field>``."""
+
+    _esm = bundle("training_plan.js")
+    lists_errors = False  # the shared design's notice says where a design error is
+
+    # Settings: as typed (valid or not), the form (composer.training.settings.settings_fields), the errors
+    # at plan.<field> (and "" for one of no field)
+    settings = traitlets.Dict().tag(sync=True)
+    fields = traitlets.List(traitlets.Dict()).tag(sync=True)
+    setting_errors = traitlets.Dict().tag(sync=True)
+
+    # Plan: the one shown (see `shown`; {} until the first is made), whether it is for the design and
+    # settings as they are now, and whether a newer one is coming
+    plan = traitlets.Dict().tag(sync=True)
+    current = traitlets.Bool(False).tag(sync=True)
+    planning = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
+                 settings: dict[str, Any] | None = None, **kwargs: Any):
+        self._given: dict[str, Any] = {}  # the settings as typed
+        self._valid = Settings()  # the last valid settings
+        self._quick: dict[str, str] = {}  # the typed settings' error, found without planning
+        self._failed: dict[str, str] = {}  # the error of the plan of `_planned`
+        self._reads: tuple[str | None, tuple[str, ...]] = (None, ())  # (design key, size settings it reads)
+        self._planned: tuple | None = None  # what the last plan made (or its error) is for: (design key, Settings)
+        self._result: tuple[tuple, Plan] | None = None  # (what for, the plan shown)
+        self._running: tuple[tuple, Any] | None = None  # (what for, future) of the plan being made
+        super().__init__(spec, design=design, **kwargs)
+        self._replan = Coalesce(self._start, self._design.clock)
+        self.configure(**(settings or {}))
+
+    # ----- settings ------------------------------------------------------------------------------
+
+    def configure(self, **changes: Any) -> None:
+        """Set settings as the form does, e.g. ``configure(micro_batch=4, layout="fsdp")``."""
+        self._set({**self._given, **changes})
+
+    def reset_settings(self, *names: str) -> None:
+        """Put settings back to their defaults."""
+        self._set({k: v for k, v in self._given.items() if k not in names})
+
+    def _set(self, given: dict[str, Any]) -> None:
+        self._given = given
+        try:
+            self._valid, self._quick = Settings.from_dict(given), {}
+        except SpecError as err:
+            self._quick = {err.field: err.message}
+        self._sync(self._design)
+
+    def _errors_now(self) -> dict[str, str]:
+        return self._quick or (self._failed if self._planned == self._wanted() else {})
+
+    # ----- the plan ------------------------------------------------------------------------------
+
+    def refresh(self) -> Plan:
+        """The plan of the design and settings as they are now, waiting for it (scripts, tests); SpecError
+        at its field for a setting the plan refuses."""
+        self._design.flush()
+        self._replan.flush()
+        while self._running is not None:
+            wanted, future = self._running
+            future.exception()  # waits; _done reads the outcome
+            self._done(wanted, future)
+        if self._errors_now():
+            raise SpecError(*next(iter(self._errors_now().items())))
+        return self._result[1]
+
+    def _wanted(self) -> tuple | None:
+        """What the plan to show is for, None while nothing can be planned (no design checked yet)."""
+        return (self._design.spec.key(), self._valid) if self._design.checked else None
+
+    def _state(self, design: Design) -> dict[str, Any]:
+        key = design.spec.key()
+        if design.checked and self._reads[0] != key:
+            self._read(design)
+        return {**super()._state(design), "settings": self._given, "setting_errors": self._errors_now(),
+                "fields": settings_fields(self._reads[1], self._given),
+                "plan": shown(self._result[1]) if self._result else {},
+                "current": self._result is not None and self._result[0] == self._wanted() and not self._quick,
+                "planning": not self._quick and (self._wanted() is None or self._planned != self._wanted())}
+
+    def _sync(self, design: Design) -> None:
+        super()._sync(design)
+        if hasattr(self, "_replan"):  # not while the widget is made
+            self._replan()
+
+    def _read(self, design: Design) -> None:
+        """Which size settings the design reads (a class attribute and its config: milliseconds, on the
+        worker, where its transformers classes are imported)."""
+        spec, key = design.spec, design.spec.key()
+        self._reads = (key, self._reads[1])  # asked once; until it answers, the last design's stay
+
+        def done(future) -> None:
+            if future.exception() is None and self._reads[0] == key:
+                self._reads = (key, future.result())
+                if hasattr(self, "_replan"):  # else the widget is being made: its first state reads them
+                    self._sync(design)
+
+        design.clock.start(lambda: size_settings(spec), done)
+
+    def _start(self) -> None:
+        wanted = self._wanted()
+        if wanted is None or self._quick or wanted == self._planned or self._running is not None:
+            return  # nothing to plan, or the newest is planned when the running one ends
+        spec, settings = self._design.spec, self._valid
+        future = self._design.clock.start(lambda: plan(spec, settings), lambda done: self._done(wanted, done))
+        if self._planned != wanted:  # not finished at once (as it is where no event loop runs)
+            self._running = (wanted, future)
+
+    def _done(self, wanted: tuple, future) -> None:
+        if self._running is not None:
+            if self._running[1] is not future:
+                return  # refresh() finished it already
+            self._running = None
+        if wanted == self._wanted():  # else a newer edit overtook it: dropped
+            self._planned = wanted
+            error = future.exception()
+            if error is None:
+                self._result, self._failed = (wanted, future.result()), {}
+            elif isinstance(error, SpecError):
+                self._failed = {error.field: error.message}
+            else:  # torch failing on a design in a way the engine did not name: still shown
+                self._failed = {"": f"{type(error).__name__}: {one_line(error)}"}
+        self._start()  # the newest, if this was not it
+        self._sync(self._design)
+
+    # ----- messages from the front end ------------------------------------------------------------
+
+    def _on_msg(self, widget, content: Any, buffers: list) -> None:
+        if isinstance(content, dict) and ("setting" in content or "reset_setting" in content):
+            given = {**self._given, **content.get("setting", {})}
+            self._set({k: v for k, v in given.items() if k not in content.get("reset_setting", [])})
+        else:
+            super()._on_msg(widget, content, buffers)
