@@ -207,6 +207,14 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
         plan_seconds=time.perf_counter() - started)
 
 
+def _duration(seconds: float) -> str:
+    """A training time in the unit that reads best: days, hours, minutes or seconds."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:,.{1 if unit == 'days' else 2}f} {unit}"
+    return f"{seconds:.2f} seconds"
+
+
 def figures(p: Plan) -> list[tuple[str, str]]:
     """The plan's figures beside its memory, as (name, words): the devices or the advice, compute, time,
     inference and what was measured. The command line prints them; the panel shows them."""
@@ -218,8 +226,8 @@ def figures(p: Plan) -> list[tuple[str, str]]:
     out.append(("compute", f"{p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
                            "input embeddings and unrouted experts left out)"))
     if p.seconds is not None:
-        days = f"{p.seconds / 86400:,.1f} days" if p.seconds >= 86400 else f"{p.seconds / 3600:,.2f} hours"
-        out.append(("time", f"{days} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices"))
+        devices = f"{p.devices} device{'s' if p.devices > 1 else ''}"
+        out.append(("time", f"{_duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {devices}"))
     if p.kv_cache_per_token is not None:
         out.append(("inference", f"KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
                                  f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}"))

@@ -28,11 +28,13 @@ export default {
       for (const field of model.get("fields")) {
         let row = rows.get(field.name);
         if (!row || !same(row.field, field)) {
+          // An emptied number, or a select's blank option (where the default is none), is the default.
           const numeric = field.type === "int" || field.type === "float";
-          row = new Field(field, { id: `${uid}-${field.name}`, path: `plan.${field.name}`,
-            blank: field.nullable ? field.blank || "(none)" : numeric ? "(default)" : null,
+          const blank = field.nullable ? field.blank || "(none)" : numeric ? "(default)" : null;
+          row = new Field(field, { id: `${uid}-${field.name}`, path: `plan.${field.name}`, blank,
             placeholder: field.blank, commit: (value) => send({ setting: { [field.name]: value } }),
             reset: () => send({ reset_setting: [field.name] }) });
+          row.blank = blank;
           rows.set(field.name, row);
         }
         if (!groups.has(field.group)) groups.set(field.group, []);
@@ -51,7 +53,9 @@ export default {
       for (const [name, row] of rows) {
         const set = Object.prototype.hasOwnProperty.call(given, name);
         const value = set ? given[name] : row.field.default;
-        row.update(value, { set, changed: set && !same(value, row.field.default), error: errors[`plan.${name}`] });
+        // A select with no blank option shows the default itself.
+        row.update(value, { set: set || !row.blank, changed: set && !same(value, row.field.default),
+          error: errors[`plan.${name}`] });
       }
       const rest = Object.entries(errors).filter(([path]) => !rows.has(path.replace(/^plan\./, "")));
       general.replaceChildren(...rest.map(([path, message]) =>
