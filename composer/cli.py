@@ -107,10 +107,24 @@ def _import(args) -> str:
 def _plan(args) -> str:
     from composer.training.plan import format_plan, plan
 
-    given = {name: _setting(name, getattr(args, name)) for name in Settings.__dataclass_fields__
-             if getattr(args, name, None) is not None}
-    result = plan(args.spec, Settings.from_dict(given))
+    result = plan(args.spec, _settings(args))
     return json.dumps(result.to_dict(), indent=1) + "\n" if args.json else format_plan(result)
+
+
+def _launch(args) -> str:
+    from composer.safe_folder import FolderExists
+    from composer.training.launch import write_launch
+
+    try:
+        return f"{write_launch(args.spec, _settings(args), args.dir, overwrite=args.overwrite)}\n"
+    except FolderExists as err:
+        raise err.told("pass --overwrite") from None
+
+
+def _settings(args) -> Settings:
+    """The plan options given on the command line."""
+    return Settings.from_dict({name: _setting(name, getattr(args, name)) for name in Settings.__dataclass_fields__
+                               if getattr(args, name, None) is not None})
 
 
 def _setting(name: str, text: str):
@@ -123,6 +137,11 @@ def _setting(name: str, text: str):
     except ValueError:
         raise SpecError(f"plan.{name}", f"expected {'an integer' if kind == 'int' else 'a number'}, "
                         f"got {shown(text)}") from None
+
+
+def _plan_options(s: argparse.ArgumentParser) -> None:
+    for name in Settings.__dataclass_fields__:
+        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar=name.upper())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -165,10 +184,15 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_import)
     s = sub.add_parser("plan", help="training memory per device, fewest devices, compute time (fake tensors)")
     s.add_argument("spec")
-    for name in Settings.__dataclass_fields__:
-        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar=name.upper())
+    _plan_options(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=_plan)
+    s = sub.add_parser("launch", help="a folder that trains the design with PyTorch FSDP2 (torchrun, accelerate)")
+    s.add_argument("spec")
+    s.add_argument("dir")
+    _plan_options(s)
+    s.add_argument("--overwrite", action="store_true")
+    s.set_defaults(fn=_launch)
     return p
 
 
