@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from composer import summarize
+from composer import SpecError, summarize
 from composer.training.plan import plan
 from composer.training.settings import SIZE_SETTINGS, Settings, settings_fields
 from widgets import Composer, TrainingPlan
@@ -94,7 +94,7 @@ def test_a_setting_the_plan_refuses_is_shown_at_its_field():
     assert list(panel.setting_errors) == ["plan.sequence_length"] and "max_position_embeddings" in \
         panel.setting_errors["plan.sequence_length"]
     assert not panel.current and panel.plan["settings"]["sequence_length"] is None  # the last plan stays
-    with pytest.raises(Exception, match="plan.sequence_length"):
+    with pytest.raises(SpecError, match="plan.sequence_length"):
         panel.refresh()
     panel.configure(sequence_length=16)
     assert panel.setting_errors == {}
@@ -125,3 +125,40 @@ def test_the_plan_follows_the_design():
     assert panel.plan["params"] == summarize(with_config(TINY, n_layers=3))["total"] and panel.current
     panel.edit("config.n_layers", "three")  # an error in the design: the last valid design's plan stays
     assert panel.plan["params"] == summarize(with_config(TINY, n_layers=3))["total"] and clock.jobs == []
+
+
+def test_export_writes_the_launch_folder_where_the_save_panel_would(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the kernel's working folder: a relative folder lands there
+    clock = ManualClock()
+    panel = TrainingPlan(design=Design(TINY_LLAMA, clock=clock))
+    panel.folder = "my_launch"
+    front_end(panel, {"action": "export"})
+    assert panel.exporting and panel.launch_status == ""  # written on the worker, the kernel free
+    settle(clock)
+    assert not panel.exporting and panel.launch_errors == {}
+    assert panel.launch_status.startswith(f"Wrote the launch folder to {tmp_path / 'my_launch'}: ")
+    assert {"train.py", "launch.sh", "README.md"} <= {p.name for p in (tmp_path / "my_launch").iterdir()}
+
+    front_end(panel, {"action": "export"})  # never over a folder already there
+    settle(clock)
+    assert panel.launch_errors == {"DIR": f"{tmp_path / 'my_launch'} exists; remove it first to replace it"}
+    panel.folder = "other"
+    assert panel.launch_errors == {}  # a new folder: the error about the old one goes
+
+
+def test_export_refuses_at_the_field_what_the_launch_cannot_run(tmp_path):
+    clock = ManualClock()
+    panel = TrainingPlan(design=Design(TINY_LLAMA, clock=clock), settings={"optimizer": "adamw-8bit"})
+    panel.folder = str(tmp_path / "launch")
+    front_end(panel, {"action": "export"})
+    settle(clock)
+    assert list(panel.launch_errors) == ["plan.optimizer"] and not (tmp_path / "launch").exists()
+    panel.configure(optimizer="adamw")  # the setting changed: its export error goes
+    assert panel.launch_errors == {}
+    panel.configure(micro_batch=0)
+    front_end(panel, {"action": "export"})  # a setting in error: refused before anything runs
+    assert panel.launch_errors == {"plan.micro_batch": "0 is below 1"} and clock.jobs == []
+    panel.reset_settings("micro_batch")
+    panel.edit("config.hidden_size", "wide")
+    with pytest.raises(SpecError, match="the design has an error at hidden_size in Config"):
+        panel.export_launch()

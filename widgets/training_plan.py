@@ -1,6 +1,7 @@
 """TrainingPlan: what it takes to train the design (composer.training.plan): its settings as a form, the
 memory of each device as a stacked bar against the device's memory and headroom, the fewest devices or
-the setting to change, FLOPs per token, time for a token budget and, for decoders, the KV cache."""
+the setting to change, FLOPs per token, time for a token budget and, for decoders, the KV cache; and the
+launch folder that trains it on a cluster (composer.training.launch)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import traitlets
 
 from composer.errors import SpecError, one_line
 from composer.memory_chart import chart
+from composer.safe_folder import FolderExists
 from composer.spec import Spec
+from composer.training.launch import write_launch
 from composer.training.plan import Plan, figures, plan, size_settings
 from composer.training.settings import Settings, settings_fields
-from widgets._base import DesignWidget, bundle
+from widgets._base import DesignWidget, bundle, where
 from widgets._design import Coalesce, Design
 
 
@@ -47,6 +50,13 @@ class TrainingPlan(DesignWidget):
     current = traitlets.Bool(False).tag(sync=True)
     planning = traitlets.Bool(False).tag(sync=True)
 
+    # Launch: the folder to write (relative to the kernel's working folder, as the save panel's), the
+    # errors of the last export by field ("DIR" the folder, plan.<field> a setting, "" none), its status
+    folder = traitlets.Unicode("launch").tag(sync=True)
+    exporting = traitlets.Bool(False).tag(sync=True)
+    launch_errors = traitlets.Dict().tag(sync=True)
+    launch_status = traitlets.Unicode("").tag(sync=True)
+
     def __init__(self, spec: Spec | dict | str | Path | None = None, *, design: Design | None = None,
                  settings: dict[str, Any] | None = None, **kwargs: Any):
         self._given: dict[str, Any] = {}  # the settings as typed
@@ -73,6 +83,7 @@ class TrainingPlan(DesignWidget):
 
     def _set(self, given: dict[str, Any]) -> None:
         self._given = given
+        self.launch_errors = {}  # of settings the person has since changed
         try:
             self._valid, self._quick = Settings.from_dict(given), {}
         except SpecError as err:
@@ -156,6 +167,58 @@ class TrainingPlan(DesignWidget):
         self._start()  # the newest, if this was not it
         self._sync(self._design)
 
+    # ----- the launch folder ----------------------------------------------------------------------
+
+    def export_launch(self, folder: str | Path | None = None) -> Path:
+        """Write the launch folder of the design and settings as they are (composer.training.launch) to
+        ``folder`` (else the ``folder`` trait) and return its path: a setting or design it cannot run is
+        refused as a SpecError at its field, and an existing folder is never replaced."""
+        self._design.flush()  # an Export right after an edit exports that edit
+        spec, settings = self._exportable()
+        return write_launch(spec, settings, self.folder if folder is None else folder, overwrite=False)
+
+    @traitlets.observe("folder")
+    def _new_folder(self, change) -> None:
+        self.launch_errors = {k: v for k, v in self.launch_errors.items() if k != "DIR"}
+
+    def _exportable(self) -> tuple[Spec, Settings]:
+        """The design and settings to export, or SpecError where an error stands in the way."""
+        if self._design.errors:
+            path = next(iter(self._design.errors))
+            raise SpecError("launch", f"the design has an error at {where(path)}; fix it to export the launch")
+        if self._quick:
+            raise SpecError(*next(iter(self._quick.items())))
+        return self._design.valid(), self._valid
+
+    def _export(self) -> None:
+        """The button: the folder written on the worker (it builds the design on the meta device), the
+        kernel free meanwhile; the status says where, or the error is shown at its field."""
+        self._design.flush()
+        self.launch_status, self.launch_errors = "", {}
+        try:
+            spec, settings = self._exportable()
+        except SpecError as err:
+            self.launch_errors = {err.field: err.message}
+            return
+        folder = self.folder
+        self.exporting = True
+        self._design.clock.start(lambda: write_launch(spec, settings, folder, overwrite=False), self._exported)
+
+    def _exported(self, future) -> None:
+        self.exporting = False
+        error = future.exception()
+        if error is None:
+            path = future.result()
+            self.launch_status = f"Wrote the launch folder to {path}: {', '.join(sorted(p.name for p in path.iterdir()))}"
+        elif isinstance(error, FolderExists):
+            self.launch_errors = {error.field: error.told("remove it first").message}
+        elif isinstance(error, SpecError):
+            self.launch_errors = {error.field: error.message}
+        elif isinstance(error, OSError):
+            self.launch_errors = {"DIR": one_line(error)}
+        else:  # torch or transformers failing in a way the engine did not name: still shown
+            self.launch_errors = {"": f"{type(error).__name__}: {one_line(error)}"}
+
     # ----- messages from the front end ------------------------------------------------------------
 
     def _on_msg(self, widget, content: Any, buffers: list) -> None:
@@ -164,3 +227,7 @@ class TrainingPlan(DesignWidget):
             self._set({k: v for k, v in given.items() if k not in content.get("reset_setting", [])})
         else:
             super()._on_msg(widget, content, buffers)
+
+    def _action(self, name: str, content: dict) -> None:
+        if name == "export" and not self.exporting:
+            self._export()

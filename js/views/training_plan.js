@@ -1,9 +1,10 @@
 // TrainingPlan view: the plan's settings as a form (the engine's fields: composer.training.settings),
-// the memory of a device as a stacked bar against its memory and headroom (the shared memory chart), and
-// the plan's figures in words. Python makes the plan; this view sends {setting: {name: value}} /
-// {reset_setting: [name]} and draws `plan`, `setting_errors` and whether the plan shown is current.
+// the memory of a device as a stacked bar against its memory and headroom (the shared memory chart), the
+// plan's figures in words, and the launch folder's export. Python makes the plan and writes the folder;
+// this view sends {setting: {name: value}} / {reset_setting: [name]} / {action: "export"} and draws
+// `plan`, the errors at their fields and whether the plan shown is current.
 
-import { h, designOf } from "../lib/dom.js";
+import { h, designOf, enterCommits, alertsFor } from "../lib/dom.js";
 import { Field } from "../lib/field.js";
 import { same } from "../lib/format.js";
 import { memoryChart } from "../lib/memory_chart.js";
@@ -18,7 +19,15 @@ export default {
     const form = h("div", { class: "tc-plan-form" });
     const chart = h("div");
     const figures = h("table", { class: "tc-stats", "aria-label": "plan figures" });
-    const result = h("div", { class: "tc-plan-result" }, chart, figures);
+    const folder = h("input", { id: `${uid}-folder`, type: "text", spellcheck: false });
+    const folderError = h("div");
+    const exportButton = h("button", { type: "button" }, "Export launch");
+    const launchGeneral = h("div");
+    const launchStatus = h("div", { class: "tc-status", role: "status", "aria-label": "launch status" });
+    const launch = h("div", { class: "tc-plan-launch" },
+      h("div", { class: "tc-row" }, h("label", { for: folder.id }, "launch folder"), folder, exportButton),
+      folderError, launchGeneral, launchStatus);
+    const result = h("div", { class: "tc-plan-result" }, chart, figures, launch);
     el.replaceChildren(h("div", { class: "tc-view tc-plan" }, h("h3", {}, "Training plan"), status, general,
       h("div", { class: "tc-plan-body" }, form, result)));
     const rows = new Map(); // setting name → its Field, kept while the engine lists it
@@ -49,7 +58,7 @@ export default {
 
     function update() {
       const given = model.get("settings");
-      const errors = model.get("setting_errors");
+      const errors = { ...model.get("launch_errors"), ...model.get("setting_errors") };
       for (const [name, row] of rows) {
         const set = Object.prototype.hasOwnProperty.call(given, name);
         const value = set ? given[name] : row.field.default;
@@ -57,11 +66,38 @@ export default {
         row.update(value, { set: set || !row.blank, changed: set && !same(value, row.field.default),
           error: errors[`plan.${name}`] });
       }
-      const rest = Object.entries(errors).filter(([path]) => !rows.has(path.replace(/^plan\./, "")));
-      general.replaceChildren(...rest.map(([path, message]) =>
-        h("div", { class: "tc-error", role: "alert" }, path ? `${path}: ${message}` : message)));
+      const atField = (path) => rows.has(path.replace(/^plan\./, "")) || path === "DIR";
+      const line = ([path, message]) => (path ? `${path}: ${message}` : message);
+      const elsewhere = (name) => Object.entries(model.get(name)).filter(([p]) => !atField(p)).flatMap((e) => alertsFor(line(e)));
+      general.replaceChildren(...elsewhere("setting_errors"));
+      launchGeneral.replaceChildren(...elsewhere("launch_errors"));
+      drawLaunch();
       drawStatus();
     }
+
+    function drawLaunch() {
+      const error = model.get("launch_errors").DIR;
+      if (document.activeElement !== folder) folder.value = model.get("folder");
+      folder.setAttribute("aria-invalid", error ? "true" : "false");
+      folderError.replaceChildren(...(error ? [h("div", { class: "tc-error", role: "alert", id: `${uid}-folder-error` }, error)] : []));
+      if (error) folder.setAttribute("aria-describedby", `${uid}-folder-error`);
+      else folder.removeAttribute("aria-describedby");
+      exportButton.disabled = model.get("exporting");
+      exportButton.textContent = model.get("exporting") ? "Exporting…" : "Export launch";
+      launchStatus.textContent = model.get("launch_status");
+    }
+
+    function setFolder() {
+      model.set("folder", folder.value.trim());
+      model.save_changes();
+    }
+
+    enterCommits(folder);
+    folder.addEventListener("change", setFolder);
+    exportButton.addEventListener("click", () => {
+      setFolder();
+      send({ action: "export" });
+    });
 
     function drawPlan() {
       const plan = model.get("plan");
@@ -83,6 +119,8 @@ export default {
     model.on("change:fields", build);
     model.on("change:settings", update);
     model.on("change:setting_errors", update);
+    model.on("change:launch_errors", update);
+    for (const name of ["folder", "exporting", "launch_status"]) model.on(`change:${name}`, drawLaunch);
     model.on("change:plan", drawPlan);
     for (const name of ["current", "planning"]) model.on(`change:${name}`, drawStatus);
     design.on("change:notice", drawStatus);

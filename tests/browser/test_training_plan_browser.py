@@ -81,3 +81,17 @@ def test_the_plan_follows_the_design(lab, panel):
     commit(layers, "4")
     expect(figure(panel, "compute")).not_to_have_text(before, timeout=60_000)
     expect(figure(panel, "inference")).to_contain_text("KV cache 512 B per token")  # twice the layers
+
+
+def test_export_launch_writes_the_folder_and_never_over_one(lab, panel, lab_root):
+    folder = panel.get_by_label("launch folder", exact=True)
+    folder.fill("tiny_launch")
+    panel.get_by_role("button", name="Export launch").click()
+    status = panel.get_by_role("status", name="launch status")
+    expect(status).to_contain_text(f"Wrote the launch folder to {lab_root / 'tiny_launch'}: ", timeout=60_000)
+    assert (lab_root / "tiny_launch" / "train.py").is_file()  # relative to the notebook, as a save is
+
+    panel.get_by_role("button", name="Export launch").click()
+    expect(panel.get_by_role("alert")).to_have_text(f"{lab_root / 'tiny_launch'} exists; remove it first to replace it",
+                                                    timeout=60_000)
+    expect(folder).to_have_attribute("aria-invalid", "true")
