@@ -35,6 +35,6 @@ def chart(bars: list[dict[str, Any]], device: int | None = None, device_label: s
     with the ``headroom`` below it that a bar must leave free (a bar over the rest is over)."""
     shown = [{**bar, "bytes": sum(s["bytes"] for s in bar["segments"])} for bar in bars]
     legend = list(dict.fromkeys(s["name"] for bar in bars for s in bar["segments"]))
-    marker = {"label": device_label, "bytes": device, "headroom": headroom} if device else None
+    marker = {"label": device_label, "bytes": device, **({"headroom": headroom} if headroom else {})} if device else None
     scale = max([bar["bytes"] for bar in shown] + ([device] if device else []), default=0)
     return {"bars": shown, "legend": legend, "scale": scale, "marker": marker}
