@@ -86,6 +86,13 @@ def test_a_bad_setting_is_one_line_at_its_field_at_once_and_the_last_plan_stays(
     assert panel.settings == {}
 
 
+def test_a_design_no_device_holds_gets_the_setting_to_change():
+    panel = TrainingPlan(spec=TINY, settings={"device": "custom", "device_memory_gb": 0.0001, "peak_tflops": 100})
+    (first, *_) = panel.plan["figures"]
+    assert first["name"] == "does not fit" and first["words"].startswith("on any count: plan.")
+    assert panel.plan["chart"]["bars"][0]["bytes"] > panel.plan["usable_memory"] and panel.current
+
+
 def test_a_setting_the_plan_refuses_is_shown_at_its_field():
     clock = ManualClock()
     panel = planned(clock)

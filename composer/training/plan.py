@@ -226,7 +226,8 @@ def figures(p: Plan) -> list[tuple[str, str]]:
     out.append(("compute", f"{p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
                            "input embeddings and unrouted experts left out)"))
     if p.seconds is not None:
-        devices = f"{p.devices} device{'s' if p.devices > 1 else ''}"
+        count = p.devices or p.data_parallel * s["tensor_parallel"]  # what the time is for, fitting or not
+        devices = f"{count} device{'s' if count > 1 else ''}"
         out.append(("time", f"{_duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {devices}"))
     if p.kv_cache_per_token is not None:
         out.append(("inference", f"KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
