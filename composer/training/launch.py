@@ -85,7 +85,7 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
         field, _, reason = (p.advice or "plan.devices: no device count holds the peak").partition(": ")
         raise SpecError(field, f"the plan does not fit ({reason}); a launch of it would run out of memory")
     made = {step.target for step in build_steps(spec)}
-    blocks = sorted(set(model._no_split_modules or ()) & {type(m).__name__ for m in model.modules()})
+    blocks = shardable_blocks(model)
     nodes = math.ceil(p.devices / DEVICES_PER_NODE)
     per_node = math.ceil(p.devices / nodes)
     text_data = "tokenizer" in made or "processor" in made
@@ -94,7 +94,7 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
         "micro_batch": settings.micro_batch, "sequence_length": Sizes(*p.measured["micro_batch"]).tokens,
         "precision": settings.precision, "optimizer": settings.optimizer, "recomputation": settings.recomputation,
         "attention": settings.attention, "layout": settings.layout, "devices": p.devices, "tokens": p.tokens,
-        "processors": saved_parts(made), "data": SAMPLE if text_data else None,
+        "blocks": blocks, "processors": saved_parts(made), "data": SAMPLE if text_data else None,
     }
     marks = {"ARCHITECTURE": head.name, "PLAN": format_plan(p), "NODES": str(nodes), "NPROC": str(per_node),
              "NODES_DEFAULT": str(nodes), "NPROC_DEFAULT": str(per_node), "DEVICES": str(p.devices),
@@ -115,6 +115,25 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
         if text_data:
             shutil.copy(TEMPLATES / SAMPLE, tmp / SAMPLE)
     return target
+
+
+def shardable_blocks(model) -> list[str]:
+    """The classes of the model's ``_no_split_modules`` that train.py shards one by one: those present
+    whose modules share no parameter with the rest of the model (BERT's embeddings are tied to its
+    masked-LM decoder; FSDP2 refuses a parameter in two groups, so such a block stays in the root's)."""
+    owners: dict[int, set[str]] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        owners.setdefault(id(param), set()).add(name)
+    wanted, tied = set(model._no_split_modules or ()), set()
+    present = set()
+    for prefix, module in model.named_modules():
+        kind = type(module).__name__
+        if kind not in wanted or module is model:
+            continue
+        present.add(kind)
+        if any(not n.startswith(prefix + ".") for p in module.parameters() for n in owners[id(p)]):
+            tied.add(kind)
+    return sorted(present - tied)
 
 
 def _refuse(settings: Settings, head, model) -> None:

@@ -103,14 +103,19 @@ def say(*parts) -> None:
 def design() -> tuple[torch.nn.Module, dict, dict, dict]:
     """A meta model of the design on every rank, and on rank 0 its weights and buffers from design.py;
     the processors (tokenizer, ...) are sent from rank 0 to all."""
-    names = {"model": None}
+    names, sent = {"model": None}, [None, None, None]
     if dist.get_rank() == 0:
-        names = runpy.run_path(str(HERE / "design.py"), run_name="design")
-    model = names["model"]
-    sent = [type(model).__name__, model.config, {name: names[name] for name in SETTINGS["processors"]}] \
-        if model is not None else [None, None, None]
+        try:
+            names = runpy.run_path(str(HERE / "design.py"), run_name="design")
+            sent = [type(names["model"]).__name__, names["model"].config,
+                    {name: names[name] for name in SETTINGS["processors"]}]
+        except Exception as err:  # a file design.py names is missing here, ...: every rank stops
+            sent = [None, f"design.py: {type(err).__name__}: {' '.join(str(err).split())}", None]
     dist.broadcast_object_list(sent, src=0)
     architecture, config, processors = sent
+    if architecture is None:
+        raise Refused(config)
+    model = names["model"]
     weights = model.state_dict() if model is not None else {}
     buffers = dict(model.named_buffers()) if model is not None else {}
     with torch.device("meta"):
@@ -128,7 +133,7 @@ def shard(model: torch.nn.Module, device: torch.device, weights: dict, buffers: 
     kwargs = {"reshard_after_forward": SETTINGS["layout"] == "fsdp"}
     if dtype is not None:
         kwargs["mp_policy"] = MixedPrecisionPolicy(param_dtype=dtype, reduce_dtype=torch.float32)
-    blocks = set(model._no_split_modules or ())
+    blocks = set(SETTINGS["blocks"])  # the model's _no_split_modules but those holding a tied weight
     for module in reversed(list(model.modules())):  # inner blocks before the blocks holding them
         if type(module).__name__ in blocks and module is not model:
             fully_shard(module, **kwargs)
@@ -164,7 +169,7 @@ def _adafactor_states(opt: Adafactor) -> None:
             factored, first_moment = opt._get_options(group, p.shape)
             zeros = torch.zeros_like(p, dtype=torch.float32)
             state = opt.state[p]
-            state.update(step=0, RMS=0)
+            state.update(step=0, RMS=opt._rms(zeros))  # a tensor, as its step leaves it (and a checkpoint holds it)
             if first_moment:
                 state["exp_avg"] = zeros.clone()
             if factored:
