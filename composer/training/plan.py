@@ -61,7 +61,7 @@ def measured(spec: Spec, settings: Settings) -> Measured:
         _MEASURED.move_to_end(key)
         return _MEASURED[key]
     task = catalog.resolve_architecture(spec.model_type, spec.architecture).task
-    few = repeats.reduced(spec)
+    few = repeats.reduced(spec, fewest=True)
     if few is None:
         model = build_meta_model(spec)
         st, tr, c, sizes = _one(model, spec, settings, task, sharded)
