@@ -18,7 +18,7 @@ from composer.sizes import human
 from composer.spec import Spec
 from composer.training import activations, compute, inputs, layouts
 from composer.training.devices import device_of, fewest, usable
-from composer.training.settings import Settings, settings_fields
+from composer.training.settings import Settings
 from composer.training.states import States, block_params, states_of
 from composer.validation import ready
 
@@ -152,11 +152,6 @@ def size_settings(spec: Spec | dict) -> tuple[str, ...]:
     main = transformers_class(head.name, "PreTrainedModel", "architecture", "LlamaForCausalLM").main_input_name
     reads = inputs.reads(main, repeats.measured(spec).config, head.task)
     return (*reads, "context_length") if _decoder(head) else reads
-
-
-def settings_form(spec: Spec | dict, given: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The settings of this design's plan as form fields (composer.training.settings.settings_fields)."""
-    return settings_fields(size_settings(spec), given)
 
 
 def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
