@@ -202,12 +202,14 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
         plan_seconds=time.perf_counter() - started)
 
 
-def _duration(seconds: float) -> str:
-    """A training time in the unit that reads best: days, hours, minutes or seconds."""
+def duration(seconds: float) -> str:
+    """A training time as a plan says it, in the unit that reads best: days, hours, minutes or seconds
+    (``-`` before a shorter one)."""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
     for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
         if seconds >= size:
-            return f"{seconds / size:,.{1 if unit == 'days' else 2}f} {unit}"
-    return f"{seconds:.2f} seconds"
+            return f"{sign}{seconds / size:,.{1 if unit == 'days' else 2}f} {unit}"
+    return f"{sign}{seconds:.2f} seconds"
 
 
 def figures(p: Plan) -> list[tuple[str, str]]:
@@ -223,7 +225,7 @@ def figures(p: Plan) -> list[tuple[str, str]]:
     if p.seconds is not None:
         count = p.devices or p.data_parallel * s["tensor_parallel"]  # what the time is for, fitting or not
         devices = f"{count} device{'s' if count > 1 else ''}"
-        out.append(("time", f"{_duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {devices}"))
+        out.append(("time", f"{duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {devices}"))
     if p.kv_cache_per_token is not None:
         out.append(("inference", f"KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
                                  f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}"))
