@@ -51,6 +51,16 @@ def test_the_composer_builds_the_plan_when_it_is_first_opened():
     assert [f["name"] for f in panel.plan["figures"]][:3] == ["devices", "compute", "time"]
 
 
+def test_a_closed_panel_plans_nothing_until_it_is_opened_again():
+    composer = Composer(spec=TINY)
+    panel = composer.training_plan()
+    composer.plan_toggle.expanded = False
+    composer.edit("config.n_layers", 3)
+    assert panel.plan["params"] == summarize(TINY)["total"] and not panel.current  # no plan for nobody
+    composer.plan_toggle.expanded = True
+    assert panel.plan["params"] == summarize(with_config(TINY, n_layers=3))["total"] and panel.current
+
+
 def test_the_form_is_the_engines_and_names_the_size_the_design_reads():
     clock = ManualClock()
     text = TrainingPlan(design=Design(TINY_LLAMA, clock=clock))

@@ -108,6 +108,7 @@ class Composer(DesignAPI, ipywidgets.VBox):
     def _show_plan(self) -> None:
         if self.plan_toggle.expanded and not self.plan_body.children:
             self.plan_body.children = [TrainingPlan(design=self._design)]
+        self.plan_body.children[0].active = self.plan_toggle.expanded  # a closed panel plans nothing
         self.plan_body.layout.display = None if self.plan_toggle.expanded else "none"
 
     def _follow(self, design: Design) -> None:

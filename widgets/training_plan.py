@@ -49,6 +49,9 @@ class TrainingPlan(DesignWidget):
     plan = traitlets.Dict().tag(sync=True)
     current = traitlets.Bool(False).tag(sync=True)
     planning = traitlets.Bool(False).tag(sync=True)
+    # Plans are made while this is set: a Composer clears it while its panel is closed, so that no plan
+    # waits in the worker ahead of the design's next rebuild for nobody to see
+    active = traitlets.Bool(True)
 
     # Launch: the folder to write (relative to the kernel's working folder, as the save panel's), the
     # errors of the last export by field ("DIR" the folder, plan.<field> a setting, "" none), its status
@@ -143,12 +146,16 @@ class TrainingPlan(DesignWidget):
 
     def _start(self) -> None:
         wanted = self._wanted()
-        if wanted is None or self._quick or wanted == self._planned or self._running is not None:
+        if not self.active or wanted is None or self._quick or wanted == self._planned or self._running is not None:
             return  # nothing to plan, or the newest is planned when the running one ends
         spec, settings = self._design.spec, self._valid
         future = self._design.clock.start(lambda: plan(spec, settings), lambda done: self._done(wanted, done))
         if self._planned != wanted:  # not finished at once (as it is where no event loop runs)
             self._running = (wanted, future)
+
+    @traitlets.observe("active")
+    def _shown_again(self, change) -> None:
+        self._replan()
 
     def _done(self, wanted: tuple, future) -> None:
         if self._running is not None:
