@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from composer import catalog, folder_check
 from composer.build import build_meta_model, build_model, build_processors, check_fits, meta_model
-from composer.codegen import SAVED
+from composer.codegen import saved_parts
 from composer.counting import weight_bytes
 from composer.errors import SpecError, one_line
 from composer.hub import NO_REMOTE_CODE
@@ -53,12 +53,8 @@ def save(spec: Spec | dict, directory: str | Path, overwrite: bool = False,
             with streaming(meter):
                 model.save_pretrained(tmp)
             meter.begin("writing the processors")
-            if "processor" in parts:
-                parts["processor"].save_pretrained(tmp)
-            else:
-                for name in SAVED:
-                    if name in parts:
-                        parts[name].save_pretrained(tmp)
+            for name in saved_parts(parts):
+                parts[name].save_pretrained(tmp)
             (tmp / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
     except Cancelled:
         raise Cancelled(f"nothing was written, {target} is as it was" if existed else

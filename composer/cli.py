@@ -111,6 +111,16 @@ def _plan(args) -> str:
     return json.dumps(result.to_dict(), indent=1) + "\n" if args.json else format_plan(result)
 
 
+def _launch(args) -> str:
+    from composer.safe_folder import FolderExists
+    from composer.training.launch import write_launch
+
+    try:
+        return f"{write_launch(args.spec, _settings(args), args.dir, overwrite=args.overwrite)}\n"
+    except FolderExists as err:
+        raise err.told("pass --overwrite") from None
+
+
 def _settings(args) -> Settings:
     """The plan settings given as options (``--micro-batch 4`` …)."""
     return Settings.from_dict({name: _setting(name, getattr(args, name)) for name in Settings.__dataclass_fields__
@@ -187,6 +197,12 @@ def parser() -> argparse.ArgumentParser:
     _setting_options(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=_plan)
+    s = sub.add_parser("launch", help="a folder that trains the design with PyTorch FSDP2 (torchrun, accelerate)")
+    s.add_argument("spec")
+    s.add_argument("dir")
+    _setting_options(s)
+    s.add_argument("--overwrite", action="store_true")
+    s.set_defaults(fn=_launch)
     s = sub.add_parser("diff", help="two designs side by side: fields, parameters, memory, modules (and plans)")
     s.add_argument("a", metavar="A", help="a spec file or a folder the composer saved")
     s.add_argument("b", metavar="B")

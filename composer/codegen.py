@@ -81,6 +81,12 @@ def _call(step: Step) -> str:
     return f"{lhs}{step.callee}(\n{body})"
 
 
+def saved_parts(made) -> list[str]:
+    """The preprocessing objects a saved folder gets, of those a design makes: a processor holds the
+    others and is saved alone."""
+    return ["processor"] if "processor" in made else [name for name in SAVED if name in made]
+
+
 def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
     """Reproducible source for a design; with ``output_dir`` it also saves the checkpoint there."""
 
@@ -104,12 +110,8 @@ def to_code(spec: Spec | dict, output_dir: str | None = "checkpoint") -> str:
         if step.target == "model":
             lines.append("")
     if output_dir is not None:
-        made = {s.target for s in steps}
         lines += ["", f"output_dir = {literal(output_dir)}", "model.save_pretrained(output_dir)"]
-        if "processor" in made:
-            lines.append("processor.save_pretrained(output_dir)")
-        else:
-            lines += [f"{name}.save_pretrained(output_dir)" for name in SAVED if name in made]
+        lines += [f"{name}.save_pretrained(output_dir)" for name in saved_parts({s.target for s in steps})]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
 

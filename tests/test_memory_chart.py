@@ -25,3 +25,4 @@ def test_later_figures_stack_onto_the_bars_and_the_marker_sets_the_scale():
     assert drawn["legend"] == ["weights", "gradients"] and drawn["scale"] == 1000
     assert drawn["marker"] == {"label": "device memory", "bytes": 1000}
     assert chart(bars)["scale"] == 800 and chart(bars)["marker"] is None
+    assert chart(bars, device=1000, headroom=100)["marker"]["headroom"] == 100  # a bar must stay under 900

@@ -11,7 +11,7 @@ import pytest
 from composer.build import build_meta_model
 from composer.errors import SpecError
 from composer.training import actual, layouts
-from composer.training.plan import plan
+from composer.training.plan import plan, size_settings
 from composer.training.settings import Settings
 from composer.training.states import states_of
 from composer.validation import ready
@@ -114,6 +114,19 @@ def test_a_bad_setting_is_refused_at_its_field(given, field):
     with pytest.raises(SpecError) as err:
         Settings.from_dict(given)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("kind,reads", [("decoder", ("sequence_length", "context_length")),
+                                        ("vision, adafactor", ("image_size",)),
+                                        ("audio", ("sequence_length",))])
+def test_the_engine_says_which_sizes_a_design_reads_and_the_others_change_nothing(kind, reads):
+    spec, settings = DESIGNS[kind]
+    assert size_settings(spec) == reads
+    base = plan(spec, settings)
+    others = {"sequence_length": 16, "image_size": 16, "audio_seconds": 2.0, "context_length": 8}
+    for name in others.keys() - set(reads):
+        other = plan(spec, {**settings, name: others[name]})
+        assert (other.per_device, other.inference_batch) == (base.per_device, base.inference_batch), name
 
 
 def test_a_sequence_longer_than_the_design_allows_is_refused():

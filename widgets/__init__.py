@@ -16,6 +16,7 @@ from widgets.model_type_picker import ModelTypePicker
 from widgets.processor_builder import ProcessorBuilder
 from widgets.save_panel import SavePanel
 from widgets.tokenizer_preview import TokenizerPreview
+from widgets.training_plan import TrainingPlan
 
 __all__ = ["ArchitectureView", "AudioPreview", "BackbonePicker", "CodeView", "Compare", "Composer", "ConfigForm", "HeadPicker", "ImagePreview",
-           "ModelSummary", "ModelTypePicker", "ProcessorBuilder", "SavePanel", "TokenizerPreview"]
+           "ModelSummary", "ModelTypePicker", "ProcessorBuilder", "SavePanel", "TokenizerPreview", "TrainingPlan"]

@@ -25,6 +25,7 @@ from widgets.panel_toggle import PanelToggle
 from widgets.processor_builder import ProcessorBuilder
 from widgets.save_panel import SavePanel
 from widgets.tokenizer_preview import TokenizerPreview
+from widgets.training_plan import TrainingPlan
 
 # The preprocessing panels, in the guide's order: (Spec section, widget class); titled by SECTION_TITLES.
 PREPROCESSING = (("tokenizer", TokenizerPreview), ("image_processor", ImagePreview),
@@ -73,8 +74,12 @@ class Composer(DesignAPI, ipywidgets.VBox):
         for key, toggle in self.toggles.items():
             toggle.observe(lambda change, key=key: self._show_panel(key), "expanded")
         self.preprocessing = ipywidgets.VBox([w for key, _ in PREPROCESSING for w in (self.toggles[key], self.bodies[key])])
-        super().__init__([self.type_picker, middle, self.preprocessing, self.code_view, self.save_panel,
-                          self.compare_panel], **kwargs)
+        # The training plan, built when first opened too: a plan takes seconds the first time.
+        self.plan_toggle = PanelToggle(title="Training plan")
+        self.plan_body = ipywidgets.VBox(layout=ipywidgets.Layout(display="none"))
+        self.plan_toggle.observe(lambda change: self._show_plan(), "expanded")
+        super().__init__([self.type_picker, middle, self.preprocessing, self.plan_toggle, self.plan_body,
+                          self.code_view, self.save_panel, self.compare_panel], **kwargs)
         self.add_class("tc-composer")
         design.subscribe(self._follow)
         self._follow(design)
@@ -94,6 +99,17 @@ class Composer(DesignAPI, ipywidgets.VBox):
             # Its errors are listed in its panel now, no longer by the model-type picker.
             self.type_picker.listed_elsewhere = [*self.type_picker.listed_elsewhere, key]
         body.layout.display = None if self.toggles[key].expanded else "none"
+
+    def training_plan(self) -> TrainingPlan:
+        """The training plan panel, opened and built if it was not yet."""
+        self.plan_toggle.expanded = True
+        return self.plan_body.children[0]
+
+    def _show_plan(self) -> None:
+        if self.plan_toggle.expanded and not self.plan_body.children:
+            self.plan_body.children = [TrainingPlan(design=self._design)]
+        self.plan_body.children[0].active = self.plan_toggle.expanded  # a closed panel plans nothing
+        self.plan_body.layout.display = None if self.plan_toggle.expanded else "none"
 
     def _follow(self, design: Design) -> None:
         """Each panel's heading says where its section's errors are, and that the model does not read

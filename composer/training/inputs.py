@@ -43,6 +43,20 @@ def _option(part: dict | None, *names: str) -> Any:
     return None
 
 
+def reads(main: str, config, task: str) -> tuple[str, ...]:
+    """The size settings a micro-batch of a design with this main input reads (in ``sizes`` and ``batch``):
+    tokens for text, a decoder (an encoder-decoder's) or token labels; pixels for images; seconds for a
+    waveform, or for log-mel features whose frame count the config does not fix."""
+    out = []
+    if main == "input_ids" or getattr(config, "is_encoder_decoder", False) or task in TOKEN_LABELS:
+        out.append("sequence_length")
+    if main == "pixel_values":
+        out.append("image_size")
+    if main == "input_values" or (main == "input_features" and not hasattr(config, "max_source_positions")):
+        out.append("audio_seconds")
+    return tuple(out)
+
+
 def sizes(spec: Spec, model, settings) -> Sizes:
     """The micro-batch the plan measures: settings first, then the design's processor, then its config."""
     config = model.config

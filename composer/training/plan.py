@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from composer import catalog, limits, repeats
 from composer.build import build_meta_model
+from composer.classes import transformers_class
 from composer.errors import SpecError
 from composer.sizes import human
 from composer.spec import Spec
@@ -138,6 +139,21 @@ def _advice(m: Measured, settings: Settings, demand: layouts.Demand, capacity: i
     return f"plan.tensor_parallel: {need}; a higher degree divides the blocks' weights and activations"
 
 
+def _decoder(head: catalog.Head) -> bool:
+    """A design whose inference keeps a KV cache the plan sizes."""
+    return head.task == "causal-lm"
+
+
+def size_settings(spec: Spec | dict) -> tuple[str, ...]:
+    """The settings that size this design's micro-batch (composer.training.inputs.reads, from its head
+    class's main input), and for a decoder its inference context."""
+    spec = ready(spec)
+    head = catalog.resolve_architecture(spec.model_type, spec.architecture)
+    main = transformers_class(head.name, "PreTrainedModel", "architecture", "LlamaForCausalLM").main_input_name
+    reads = inputs.reads(main, repeats.measured(spec).config, head.task)
+    return (*reads, "context_length") if _decoder(head) else reads
+
+
 def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
     """The training plan of a design for ``settings`` (SpecError at ``plan.<field>`` for a bad one)."""
     started = time.perf_counter()
@@ -168,7 +184,7 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
     tokens = settings.tokens or int(settings.tokens_per_param * m.states.params)
     peak_flops = (device.tf32_tflops if settings.precision == "fp32" else device.bf16_tflops) * 1e12
     seconds = flops * tokens / ((devices or 0) * peak_flops * settings.mfu) if devices else None
-    kv = compute.kv_cache_per_token(config, 2) if head.task == "causal-lm" else None
+    kv = compute.kv_cache_per_token(config, 2) if _decoder(head) else None
     context = settings.context_length or positions
     weights16 = 2 * m.states.params // t
     inference = (capacity - weights16) // (kv // t * context) if kv and capacity > weights16 else (0 if kv else None)
@@ -187,9 +203,36 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
 
 
 def duration(seconds: float) -> str:
-    """A training time as a plan says it: days, or hours under a day (``-`` before a shorter one)."""
+    """A training time as a plan says it, in the unit that reads best: days, hours, minutes or seconds
+    (``-`` before a shorter one)."""
     sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    return sign + (f"{seconds / 86400:,.1f} days" if seconds >= 86400 else f"{seconds / 3600:,.2f} hours")
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{sign}{seconds / size:,.{1 if unit == 'days' else 2}f} {unit}"
+    return f"{sign}{seconds:.2f} seconds"
+
+
+def figures(p: Plan) -> list[tuple[str, str]]:
+    """The plan's figures beside its memory, as (name, words): the devices or the advice, compute, time,
+    inference and what was measured. The command line prints them; the panel shows them."""
+    s = p.settings
+    if p.fits:
+        out = [("devices", f"{p.devices} (data-parallel {p.data_parallel})")]
+    else:
+        out = [("does not fit", f"{f'on {p.devices}' if p.devices else 'on any count'}: {p.advice}")]
+    out.append(("compute", f"{p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
+                           "input embeddings and unrouted experts left out)"))
+    if p.seconds is not None:
+        count = p.devices or p.data_parallel * s["tensor_parallel"]  # what the time is for, fitting or not
+        devices = f"{count} device{'s' if count > 1 else ''}"
+        out.append(("time", f"{duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {devices}"))
+    if p.kv_cache_per_token is not None:
+        out.append(("inference", f"KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
+                                 f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}"))
+    out.append(("measured", f"forward+backward {human(p.measured['forward_backward'], 'B')}, optimizer step "
+                            f"{human(p.measured['optimizer_step'], 'B')} above the states ({p.measured['models_run']} "
+                            f"model(s) on fake tensors, {p.plan_seconds:.2f} s)"))
+    return out
 
 
 def format_plan(p: Plan) -> str:
@@ -203,19 +246,5 @@ def format_plan(p: Plan) -> str:
              "  per device"]
     lines += [f"    {name:<12} {human(n, 'B'):>12}" for name, n in p.per_device.items() if n]
     lines.append(f"    {'peak':<12} {human(p.peak, 'B'):>12}")
-    if p.fits:
-        lines.append(f"  devices   {p.devices} (data-parallel {p.data_parallel})")
-    else:
-        where = f"on {p.devices}" if p.devices else "on any count"
-        lines.append(f"  does not fit {where}: {p.advice}")
-    lines.append(f"  compute   {p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
-                 "input embeddings and unrouted experts left out)")
-    if p.seconds is not None:
-        lines.append(f"  time      {duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices")
-    if p.kv_cache_per_token is not None:
-        lines.append(f"  inference KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
-                     f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}")
-    lines.append(f"  measured  forward+backward {human(p.measured['forward_backward'], 'B')}, optimizer step "
-                 f"{human(p.measured['optimizer_step'], 'B')} above the states ({p.measured['models_run']} "
-                 f"model(s) on fake tensors, {p.plan_seconds:.2f} s)")
+    lines += [f"  {name:<9} {words}" for name, words in figures(p)]
     return "\n".join(lines) + "\n"

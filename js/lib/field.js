@@ -41,14 +41,15 @@ const choiceValue = (c) => (c && typeof c === "object" && "value" in c ? c.value
  * `commit(value)` and `reset()`; `blank`: the text of the select option, and the meaning of an emptied
  * text, that puts the field back to its default (e.g. "(default)"; without it an emptied nullable field
  * is null); `parse(text)` / `format(value)` for a text that is not JSON (undefined from parse resets);
- * `rows` for a multi-line text; `hint`, an element shown under the control.
+ * `rows` for a multi-line text; `hint`, an element shown under the control; `placeholder`, the words an
+ * empty text shows (what its default means, e.g. "the fewest that fit").
  */
 export class Field {
   constructor(field, { id, label = field.name, path = field.name, commit, reset, blank = null,
-    parse = null, format = formatValue, rows = 0, hint = null }) {
+    parse = null, format = formatValue, rows = 0, hint = null, placeholder = null }) {
     Object.assign(this, { field, commitTo: commit, format });
     this.errorId = `${id}-error`;
-    this.control = this.makeControl(id, blank, parse, rows);
+    this.control = this.makeControl(id, blank, parse, rows, placeholder);
     this.label = h("label", { for: id, title: helpText(field) }, ...labelParts(label));
     this.reset = h("button", { type: "button", class: "tc-reset", "aria-label": `reset ${label}`,
       title: `Back to the default (${formatValue(field.default) || "none"})` }, "↺");
@@ -57,9 +58,9 @@ export class Field {
     this.el = h("div", { class: "tc-field", "data-path": path }, this.label, this.control, this.reset, hint);
   }
 
-  makeControl(id, blank, parse, rows) {
+  makeControl(id, blank, parse, rows, placeholder) {
     const f = this.field;
-    const common = { id, title: helpText(f) };
+    const common = { id, title: helpText(f), placeholder };
     if (f.type === "bool" && !(f.nullable && f.default === null)) {
       const box = h("input", { ...common, type: "checkbox" });
       box.addEventListener("change", () => this.commit(box.checked));
