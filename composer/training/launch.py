@@ -36,7 +36,7 @@ SAMPLE = "sample.txt"  # the shipped training text: the default data of a design
 TASKS = {"causal-lm": (("input_ids",), None), "masked-lm": (("input_ids",), None),
          "image-classification": (("pixel_values",), "image_processor"),
          "audio-classification": (("input_values", "input_features"), "feature_extractor")}
-DEVICES_PER_NODE = 8  # the usual GPU node; a plan on more devices spans nodes
+DEVICES_PER_NODE = 8  # the usual GPU node; a plan on more devices spans whole nodes of 8
 FORMAT = "composer.launch/1"
 
 LAYOUTS = {
@@ -91,8 +91,8 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
         field, _, reason = (p.advice or "plan.devices: no device count holds the peak").partition(": ")
         raise SpecError(field, f"the plan does not fit ({reason}); a launch of it would run out of memory")
     blocks = shardable_blocks(model)
-    nodes = math.ceil(p.devices / DEVICES_PER_NODE)
-    per_node = math.ceil(p.devices / nodes)
+    per_node = min(p.devices, DEVICES_PER_NODE)  # whole nodes: more devices than planned only hold less each
+    nodes = math.ceil(p.devices / per_node)
     sizes = Sizes(*p.measured["micro_batch"])
     text_data = sizes.main == "input_ids" and ("tokenizer" in made or "processor" in made)
     settings_file = {
@@ -104,7 +104,7 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
         "blocks": blocks, "processors": saved_parts(made), "data": SAMPLE if text_data else None,
     }
     marks = {"ARCHITECTURE": head.name, "PLAN": format_plan(p), "NODES": str(nodes), "NPROC": str(per_node),
-             "DEVICES": str(p.devices),
+             "DEVICES": str(p.devices), "WEIGHTS": human(p.total_states["weights"], "B"),
              "BLOCKS": ", ".join(f"`{b}`" for b in blocks) or "none: the model is sharded as one unit",
              "LAYOUT": LAYOUTS[settings.layout], "PRECISION": PRECISIONS[settings.precision],
              "OPTIMIZER": OPTIMIZERS[settings.optimizer], "RECOMPUTATION": RECOMPUTATIONS[settings.recomputation],

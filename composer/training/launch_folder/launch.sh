@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs train.py with torchrun on this node, one of @NODES@ by default (the plan: @DEVICES@ devices).
+# Runs train.py with torchrun on this node of @NODES@ (by default: the plan's @DEVICES@ device(s), @NPROC@ a node).
 #
 #   ./launch.sh [--nodes N] [--node-rank R] [--rdzv HOST:PORT] [--nproc-per-node P] [train.py options]
 #

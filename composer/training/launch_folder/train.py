@@ -5,7 +5,7 @@ process, `python train.py`. Imports only torch, transformers and the standard li
 Rank 0 runs design.py (the composer's exported code: the same seed gives the same weights), the other
 ranks build the same model on the meta device; every rank shards it (fully_shard on each block of the
 model's _no_split_modules, then the root), and rank 0's weights are broadcast into the shards. Data
-are read in the file's order, the same on every run, so that a run resumed from a checkpoint sees the
+are read in an order that is the same on every run, so that a run resumed from a checkpoint sees the
 batches the interrupted one would have seen."""
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def options() -> argparse.Namespace:
                    help="a plain-text file (.txt) or JSON lines (.jsonl) of {\"text\": ...} or {\"input_ids\": [...]} "
                         "for a text design, a folder of class folders for an image or audio classifier "
                         f"(default: {SETTINGS['data'] or 'none'})")
-    p.add_argument("--steps", type=int, help="optimizer steps (default: the plan's token budget, "
-                   f"{SETTINGS['tokens']:,} tokens, over the global batch)")
+    p.add_argument("--steps", type=int, help="optimizer steps (default: " + (
+        f"the plan's token budget, {SETTINGS['tokens']:,} tokens, over the global batch)"
+        if SETTINGS["main_input"] == "input_ids" else "one pass over the class folders)"))
     p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     p.add_argument("--warmup", type=int, default=None, help="linear warm-up steps (default: 1%% of --steps), "
                    "then cosine decay to a tenth of --lr")
@@ -176,10 +177,8 @@ def _adafactor_states(opt: Adafactor) -> None:
             if first_moment:
                 state["exp_avg"] = zeros.clone()
             if factored:
-                col = zeros.mean(dim=-2)
                 state["exp_avg_sq_row"] = zeros.mean(dim=-1)
-                state["exp_avg_sq_col"] = col.redistribute(placements=[Replicate()] * col.device_mesh.ndim) \
-                    if isinstance(col, DTensor) else col
+                state["exp_avg_sq_col"] = zeros.mean(dim=-2).redistribute(placements=[Replicate()])
             else:
                 state["exp_avg_sq"] = zeros.clone()
 
@@ -400,6 +399,7 @@ def save_checkpoint(root: Path, step: int, model, opt, trainer: dict, keep: int)
             os.fsync(f.fileno())
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)
+        synced(root)
         kept = sorted((p for p in root.glob("step-*") if CHECKPOINT.fullmatch(p.name)), key=lambda p: p.name)
         for old in kept[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
@@ -408,8 +408,18 @@ def save_checkpoint(root: Path, step: int, model, opt, trainer: dict, keep: int)
     dist.barrier()
 
 
+def synced(folder: Path) -> None:
+    """A rename in ``folder`` made durable (its directory entry flushed)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def resume(root: Path, model, opt) -> dict | None:
-    found = [str(latest(root)) if dist.get_rank() == 0 and root.is_dir() and latest(root) else None]
+    newest = latest(root) if dist.get_rank() == 0 and root.is_dir() else None
+    found = [str(newest) if newest else None]
     dist.broadcast_object_list(found, src=0)  # rank 0's answer for all, should the filesystem lag
     if found[0] is None:
         return None
@@ -442,6 +452,7 @@ def save_final(model, config, processors: dict, output: Path) -> None:
             os.replace(output, old)
             shutil.rmtree(old)
         os.replace(partial, output)
+        synced(output.parent)
         print(json.dumps({"saved": str(output)}), flush=True)
     dist.barrier()
 
