@@ -3,8 +3,9 @@ and transformers) with the design's exported code as design.py, launch.sh (torch
 many), an accelerate config and a README giving the plan. The folder is written as a checkpoint is
 (composer.safe_folder): whole or not at all, and never over a folder the composer did not write.
 
-train.py, launch.sh, README.md and the sample text are files of composer/training/launch_folder,
-copied as they are (the last three with the plan's figures filled in at their @NAME@ marks)."""
+train.py, launch.sh, README.md and the sample text are files of composer/training/launch_folder:
+train.py (which reads launch.json) and the text are copied as they are, launch.sh and README.md with the
+plan's figures filled in at their @NAME@ marks."""
 
 from __future__ import annotations
 
