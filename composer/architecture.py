@@ -33,7 +33,7 @@ import warnings
 import weakref
 from typing import Any, NamedTuple
 
-from composer import limits, repeats
+from composer import limits, provenance, repeats
 from composer.counting import holds_embeddings
 from composer.domains import LAYER_COUNT
 from composer.errors import SpecError
@@ -55,15 +55,22 @@ def architecture(spec: Spec | dict, *, traced: bool = True) -> dict[str, Any]:
 
 
 def draw(spec: Spec, measured: repeats.Measured, *, traced: bool = True) -> dict[str, Any]:
-    """The drawing of a validated design from what its summary was read from."""
-    summary, model = measured.summary, measured.model
+    """The drawing of a validated design from what its summary was read from; a pretrained design's blocks
+    with their tensors counted by where they come from (composer.provenance), and the checkpoint's unused
+    blocks listed (a dropped layer has no block to mark)."""
+    summary, model = provenance.marked(spec, measured.summary), measured.model
     found = _traced(model) if traced else _TRACED.get(model)
     sample, order, shapes = found or (SHAPE_PENDING, {}, {})
     fields = _Fields(spec, model.config)
     blocks = _Blocks(summary, model, measured.config, shapes, order, fields,
                      missing=NO_SHAPE if found else SHAPE_PENDING)
-    return {"architecture": summary["architecture"], "total": summary["total"], "input": sample,
-            "traced": found is not None, "blocks": blocks.drawn()}
+    drawing = {"architecture": summary["architecture"], "total": summary["total"], "input": sample,
+               "traced": found is not None, "blocks": blocks.drawn()}
+    if "provenance" in summary:
+        weights = summary["provenance"]
+        drawing["provenance"] = {"totals": weights["totals"], "unused": weights["blocks"]["unused"],
+                                 "legend": weights["legend"]}
+    return drawing
 
 
 # ----- which modules are blocks --------------------------------------------------------------
@@ -91,12 +98,13 @@ def _numbered(node: dict[str, Any]) -> bool:
 
 
 def _signature(node: dict[str, Any], memo: dict[int, tuple]) -> tuple:
-    """Classes and counts all the way down; the summary's copies of a repeated layer share their
-    children, so each distinct layer is read once."""
+    """Classes and counts (of parameters, and of a pretrained design's tensors by provenance mark: loaded
+    layers and new ones are runs apart) all the way down; the summary's copies of a repeated layer share
+    their children, so each distinct layer is read once."""
     key = id(node["children"])
     if key not in memo:
         memo[key] = tuple(_signature(c, memo) for c in node["children"])
-    return node["class"], node["params"], memo[key]
+    return node["class"], node["params"], tuple(node.get("weights", {}).items()), memo[key]
 
 
 def _runs(node: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -170,9 +178,12 @@ class _Blocks:
                 yield self._block(here, child, 1, child["name"])
 
     def _row(self, path, node, repeat, label) -> dict[str, Any]:
-        return {"name": path, "label": label, "class": node["class"], "repeat": repeat,
-                "params": node["params"] * repeat, "each": node["params"],
-                "share": node["params"] * repeat / self.total, "shape": self.shapes.get(path, self.missing)}
+        row = {"name": path, "label": label, "class": node["class"], "repeat": repeat,
+               "params": node["params"] * repeat, "each": node["params"],
+               "share": node["params"] * repeat / self.total, "shape": self.shapes.get(path, self.missing)}
+        if "weights" in node:  # a pretrained design: its tensors by provenance mark, all copies of the block
+            row["weights"] = {mark: n * repeat for mark, n in node["weights"].items()}
+        return row
 
     def _block(self, path, node, repeat, label, stack=None):
         module = self.model.get_submodule(path)
@@ -183,6 +194,9 @@ class _Blocks:
                 "fields": self.fields.of(self.model, path, stack), "parts": self._ordered(parts)}
 
     def _own(self, path, node, own):
+        if "weights" in node:  # the module's own tensors: its count less its children's
+            weights = {m: n - sum(c["weights"].get(m, 0) for c in node["children"]) for m, n in node["weights"].items()}
+            node = {**node, "weights": {m: n for m, n in weights.items() if n}}
         return {**self._row(path, {**node, "params": own}, 1, f"{path or node['class']} (own)"), "kind": "block",
                 "shape": NO_SHAPE, "fields": [], "parts": []}
 

@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from composer import catalog, hub, sections
+from composer import catalog, sections
 from composer.errors import SpecError
 from composer.plan import Expr, Ref, Step
 from composer.sections import backbone as backbone_section
@@ -156,8 +156,9 @@ def meta_model(head: str, config):
 
 def build_meta_model(spec: Spec, config=None):
     """A meta-device model, cached by design: repeated summaries of one design build once. A
-    ``pretrained`` folder's weights are matched against it by name and shape (composer.folder_check).
-    ``config``: the Spec's config already built, for a design without ``pretrained``."""
+    ``pretrained`` design's is the class alone on the checkpoint's config (composer.provenance matches the
+    checkpoint's weights against it). ``config``: the Spec's config already built, for a design without
+    ``pretrained``."""
     key = spec.key()
     if key not in _META_CACHE:
         if spec.pretrained is not None:
@@ -167,7 +168,6 @@ def build_meta_model(spec: Spec, config=None):
                 model = meta_model(head.name, config)
             except Exception as err:
                 raise config_section.failed(spec, "model", err) from None
-            hub.check_weights(spec.pretrained, model)
         else:
             model = build_model(spec, device="meta", config=config)
         _META_CACHE[key] = model

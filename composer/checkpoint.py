@@ -88,8 +88,8 @@ def check(directory: str | Path) -> dict[str, Any]:
         "architecture": type(model).__name__,
         "parameters": sum(p.numel() for p in params.values()),
         "dtype": str(next(iter(params.values())).dtype).removeprefix("torch.") if params else None,
-        "weights": {status: provenance.named(status) for status in ("loaded", "tied", "missing")},
-        "unused": list(provenance.unused),
+        "weights": {status: provenance.named(status) for status in ("loaded", "tied", "new")},
+        "unused": provenance.named("unused"),
         "files": sorted(p.name for p in folder.iterdir()),
         "spec": (folder / SPEC_FILE).is_file(),
         "repaired": repaired,
@@ -128,7 +128,7 @@ def _reloaded(file: str, what: str, fn: Callable, *args, **kwargs):
 
 
 def format_check(report: dict[str, Any]) -> str:
-    missing = report["weights"]["missing"]
+    missing = report["weights"]["new"]
     lines = [*report["repaired"],
              f"{report['folder']}: loads with transformers" +
              (f", but {len(missing):,} weights are not in the checkpoint and start random" if missing else ""),
@@ -141,8 +141,8 @@ def format_check(report: dict[str, Any]) -> str:
     weights = report["weights"]
     lines.append(f"  weights: {len(weights['loaded']):,} loaded" +
                  (f", {len(weights['tied']):,} tied" if weights["tied"] else "") +
-                 (f"; {len(weights['missing']):,} new (random): {_names(weights['missing'])}"
-                  if weights["missing"] else ""))
+                 (f"; {len(weights['new']):,} new (random): {_names(weights['new'])}"
+                  if weights["new"] else ""))
     if report["unused"]:
         lines.append(f"  unused in the checkpoint: {_names(report['unused'])}")
     lines.append(f"  files: {', '.join(report['files'])}")

@@ -122,9 +122,24 @@ def _launch(args) -> str:
 
 
 def _settings(args) -> Settings:
-    """The plan options given on the command line."""
+    """The plan settings given as options (``--micro-batch 4`` …)."""
     return Settings.from_dict({name: _setting(name, getattr(args, name)) for name in Settings.__dataclass_fields__
                                if getattr(args, name, None) is not None})
+
+
+def _diff(args) -> str:
+    from composer.compare import diff, format_diff
+
+    planned = args.plan or any(getattr(args, name) is not None for name in Settings.__dataclass_fields__)
+    result = diff(args.a, args.b, _settings(args) if planned else None, dtype=args.dtype)
+    return json.dumps(result, indent=1) + "\n" if args.json else format_diff(result, (args.a, args.b), args.depth)
+
+
+def _budget(args) -> str:
+    from composer.budget import budget, format_budget
+
+    result = budget(args.spec, args.target, args.field, measure=args.measure, dtype=args.dtype)
+    return json.dumps(result, indent=1) + "\n" if args.json else format_budget(result)
 
 
 def _setting(name: str, text: str):
@@ -137,11 +152,6 @@ def _setting(name: str, text: str):
     except ValueError:
         raise SpecError(f"plan.{name}", f"expected {'an integer' if kind == 'int' else 'a number'}, "
                         f"got {shown(text)}") from None
-
-
-def _plan_options(s: argparse.ArgumentParser) -> None:
-    for name in Settings.__dataclass_fields__:
-        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar=name.upper())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -184,16 +194,38 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_import)
     s = sub.add_parser("plan", help="training memory per device, fewest devices, compute time (fake tensors)")
     s.add_argument("spec")
-    _plan_options(s)
+    _setting_options(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=_plan)
     s = sub.add_parser("launch", help="a folder that trains the design with PyTorch FSDP2 (torchrun, accelerate)")
     s.add_argument("spec")
     s.add_argument("dir")
-    _plan_options(s)
+    _setting_options(s)
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(fn=_launch)
+    s = sub.add_parser("diff", help="two designs side by side: fields, parameters, memory, modules (and plans)")
+    s.add_argument("a", metavar="A", help="a spec file or a folder the composer saved")
+    s.add_argument("b", metavar="B")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--depth", type=int, default=2)
+    s.add_argument("--dtype", default="fp32", help="of the modules' memory deltas")
+    s.add_argument("--plan", action="store_true", help="also the training plans' deltas (any plan option implies it)")
+    _setting_options(s)
+    s.set_defaults(fn=_diff)
+    s = sub.add_parser("budget", help="the values of one integer field closest to a parameter or memory target")
+    s.add_argument("spec")
+    s.add_argument("--field", required=True, help="e.g. n_layers, num_hidden_layers, hidden_size")
+    s.add_argument("--target", required=True, help="10M, 7B, 1.5e9, 350,000,000 (or bytes: 16GiB)")
+    s.add_argument("--measure", default="parameters", help="parameters or memory")
+    s.add_argument("--dtype", default="bf16", help="of the memory measure")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_budget)
     return p
+
+
+def _setting_options(s: argparse.ArgumentParser) -> None:
+    for name in Settings.__dataclass_fields__:
+        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar=name.upper())
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

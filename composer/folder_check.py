@@ -64,14 +64,17 @@ class Folder:
 class Weight:
     """Where one tensor of a model comes from when it loads the folder (issue 12's weight provenance).
 
-    status: "loaded" (from ``source``), "tied" (shares a loaded tensor), "missing" (new: randomly
-    initialised) or "resized" (the checkpoint's tensor has another shape)."""
+    status: "loaded" (from ``source``), "tied" (shares the model's tensor ``tied_to``), "new" (not in the
+    checkpoint: initialised afresh), "resized" (the checkpoint's tensor has another shape, ``checkpoint_shape``)
+    or "unused" (a checkpoint tensor the model has no place for; ``name`` as transformers reports it)."""
 
     name: str
     status: str
     shape: tuple[int, ...]
-    source: str | None = None
-    header: Header | None = None
+    source: str | None = None  # the checkpoint's own name (several, joined by ", ", for a converted tensor)
+    checkpoint_shape: tuple[int, ...] | None = None
+    file: str | None = None  # the weights file holding ``source``
+    tied_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,11 @@ class Provenance:
     architecture: str
     # Every tensor of the model's state_dict, except those transformers itself ignores on load (e.g. position_ids).
     weights: dict[str, Weight]
-    unused: tuple[str, ...]  # checkpoint tensors the model has no place for
+    unused: dict[str, Weight]  # checkpoint tensors the model has no place for, by the name transformers reports
 
     def named(self, status: str) -> list[str]:
-        return [w.name for w in self.weights.values() if w.status == status]
+        found = self.unused if status == "unused" else self.weights
+        return sorted(w.name for w in found.values() if w.status == status)
 
 
 # ----- JSON files ------------------------------------------------------------------------------
@@ -302,41 +306,141 @@ def read(folder: str | Path) -> Folder:
 
 
 def match(folder: Folder, model) -> Provenance:
-    """Where each tensor of ``model`` (a meta model) would come from if it loaded the folder, renamed the
-    way transformers renames on load (its own conversion mapping, base-model prefix added or removed)."""
+    """Where each tensor of ``model`` (a meta model) would come from if it loaded the folder, decided as
+    transformers' own loader decides it (core_model_loading.convert_and_load_state_dict_in_model, then
+    PreTrainedModel._finalize_model_loading): checkpoint names renamed by its conversion mapping, the
+    base-model prefix added or removed, converters (e.g. experts merged) run on meta tensors of the header's
+    shapes, tied weights taken from whichever side the checkpoint has, the model's own ignore rules."""
     from transformers.conversion_mapping import get_model_conversion_mapping
-    from transformers.core_model_loading import WeightConverter, WeightRenaming, rename_source_key
-    from transformers.utils.loading_report import LoadStateDictInfo
+    from transformers.core_model_loading import WeightConverter, WeightRenaming, dot_natural_key, rename_source_key
 
     expected = model.state_dict()
     mapping = get_model_conversion_mapping(model)
     renamings = [t for t in mapping if isinstance(t, WeightRenaming)]
     converters = [t for t in mapping if isinstance(t, WeightConverter)]
+    by_pattern = {p: c for c in converters for p in c.source_patterns}
     prefix = model.base_model_prefix
-    weights: dict[str, Weight] = {}
-    unused = []
-    for key, header in folder.tensors.items():
-        name, converted = rename_source_key(key, renamings, converters, prefix, expected)
+    renamed: dict[str, tuple[str, Header]] = {}  # model name -> the first checkpoint tensor renamed to it
+    grouped: dict[str, list[tuple[str, str, Header]]] = {}  # a converter's first target -> (pattern, key, header)
+    unused: dict[str, Weight] = {}
+    for key in sorted(folder.tensors, key=dot_natural_key):
+        header = folder.tensors[key]
+        name, pattern = rename_source_key(key, renamings, converters, prefix, expected)
         if name not in expected and key in expected:  # as transformers: the prefix alone, no renaming
-            name, converted = rename_source_key(key, [], [], prefix, expected)
-        if name not in expected:
-            unused.append(key)
+            name, pattern = rename_source_key(key, [], [], prefix, expected)
+        if name in expected:
+            if pattern is None:
+                renamed.setdefault(name, (key, header))
+            else:
+                grouped.setdefault(name, []).append((pattern, key, header))
             continue
-        shape = tuple(expected[name].shape)
-        # A converter (e.g. fused qkv) changes the shape on purpose; transformers checks it when it converts.
-        status = "loaded" if converted is not None or header.shape == shape else "resized"
-        weights[name] = Weight(name, status, shape, key, header)
-    loaded = {name for name, w in weights.items() if w.status == "loaded"}
-    for target, source in getattr(model, "all_tied_weights_keys", {}).items():
-        for a, b in ((target, source), (source, target)):
-            if a not in weights and b in loaded:
-                weights[a] = Weight(a, "tied", tuple(expected[a].shape), weights[b].source, weights[b].header)
-    info = LoadStateDictInfo(missing_keys=set(expected) - set(weights), unexpected_keys=set(unused),
-                             mismatched_keys=set(), error_msgs=[], conversion_errors={}, skipped_pp_keys=set())
-    model._adjust_missing_and_unexpected_keys(info)  # the model's own ignore rules (e.g. position_ids)
-    for name in sorted(info.missing_keys):
-        weights[name] = Weight(name, "missing", tuple(expected[name].shape))
-    return Provenance(type(model).__name__, weights, tuple(sorted(info.unexpected_keys)))
+        targets = by_pattern[pattern].target_patterns if pattern is not None else [None]
+        for target in targets:  # an unmatched converter's every target is reported, as transformers does
+            other = name if target is None else name.replace(targets[0], target)
+            unused[other] = Weight(other, "unused", header.shape, key, header.shape, header.file)
+    placed: dict[str, Weight] = {}
+    modules = dict(model.named_modules(remove_duplicate=False))
+    for name, (key, header) in renamed.items():
+        _place(modules, Weight(name, "loaded", tuple(expected[name].shape), key, header.shape, header.file),
+               placed, unused)
+    for first, sources in grouped.items():
+        for name, shape in _converted(model, by_pattern[sources[0][0]], first, sources).items():
+            if name in expected:
+                _place(modules, Weight(name, "loaded", tuple(expected[name].shape), ", ".join(k for _, k, _ in sources),
+                                     shape, sources[0][2].file), placed, unused)
+    missing = set(expected) - set(placed)
+    for target, tied_to in _tied(model, missing).items():
+        source = placed.get(tied_to)
+        placed[target] = dataclasses.replace(source, name=target, status="tied", tied_to=tied_to)
+        missing.discard(target)
+    kept_missing, kept_unused = _not_ignored(model, missing, set(unused))
+    for name in sorted(kept_missing):
+        placed[name] = Weight(name, "new", tuple(expected[name].shape))
+    order = {name: i for i, name in enumerate(expected)}
+    weights = {name: placed[name] for name in sorted(placed, key=order.__getitem__)}
+    return Provenance(type(model).__name__, weights, {k: unused[k] for k in sorted(kept_unused)})
+
+
+def _place(modules: dict[str, Any], weight: Weight, placed: dict[str, Weight], unused: dict[str, Weight]) -> None:
+    """A checkpoint tensor (``weight``, as if loaded) put where transformers' set_param_for_module puts it: a
+    module attribute that is None takes nothing (unused), a shape that differs is resized, else it loads."""
+    import torch
+
+    path, _, attr = weight.name.rpartition(".")
+    if attr != torch.nn.modules.module._EXTRA_STATE_KEY_SUFFIX and getattr(modules[path], attr) is None:
+        unused[weight.name] = dataclasses.replace(weight, status="unused", shape=weight.checkpoint_shape)
+    elif weight.checkpoint_shape != weight.shape:
+        placed[weight.name] = dataclasses.replace(weight, status="resized")
+    else:
+        placed[weight.name] = weight
+
+
+def _converted(model, converter, first: str, sources: list[tuple[str, str, Header]]) -> dict[str, tuple[int, ...]]:
+    """The shapes a converter makes of its checkpoint tensors (fused, split, merged), from meta tensors of the
+    header's shapes: its own operations run, nothing is read. A conversion that fails gives nothing, as
+    transformers skips it (its targets stay new)."""
+    import copy
+
+    import torch
+    from safetensors.torch import _TYPES
+    from transformers.core_model_loading import SkipParameters
+    from transformers.utils.loading_report import LoadStateDictInfo
+
+    converter = copy.deepcopy(converter)
+    for pattern, key, header in sources:
+        converter.add_tensor(first, key, pattern,
+                             lambda h=header: torch.empty(h.shape, dtype=_TYPES[h.dtype], device="meta"))
+    info = LoadStateDictInfo(missing_keys=set(), unexpected_keys=set(), mismatched_keys=set(), error_msgs=[],
+                             conversion_errors={}, skipped_pp_keys=set())
+    try:
+        with torch.device("meta"):
+            made = converter.convert(first, model=model, config=model.config, hf_quantizer=None, loading_info=info)
+    except SkipParameters:
+        return {}
+    return {name: tuple((value[0] if isinstance(value, list) else value).shape) for name, value in made.items()}
+
+
+def _tied(model, missing: set[str]) -> dict[str, str]:
+    """The tied weights the checkpoint fills (tied name -> the name it shares), as PreTrainedModel.tie_weights
+    decides during from_pretrained: symmetric (a missing source takes the target's tensor), through another
+    tie of the same source when both are missing. ``missing`` is read as it shrinks, as transformers does."""
+    missing = set(missing)
+    tied: dict[str, str] = {}
+    pairs = list(getattr(model, "all_tied_weights_keys", {}).items())
+    for i, (target, source) in enumerate(pairs):
+        source_there, target_there = source not in missing, target not in missing
+        if source_there and target_there:
+            continue
+        if target_there:
+            target, source = source, target
+        elif not source_there:
+            backup = next((t for t, s in pairs[i + 1:] if s == source and t not in missing), None)
+            if backup is None:
+                continue  # both absent: transformers leaves them missing
+            source = backup
+        tied[target] = source
+        missing.discard(target)
+    return tied
+
+
+def _not_ignored(model, missing: set[str], unused: set[str]) -> tuple[set[str], set[str]]:
+    """The missing and unused names transformers reports: the model's own ignore rules applied
+    (PreTrainedModel._adjust_missing_and_unexpected_keys: e.g. a legacy position_ids in the checkpoint)."""
+    from transformers.utils.loading_report import LoadStateDictInfo
+
+    info = LoadStateDictInfo(missing_keys=set(missing), unexpected_keys=set(unused), mismatched_keys=set(),
+                             error_msgs=[], conversion_errors={}, skipped_pp_keys=set())
+    model._adjust_missing_and_unexpected_keys(info)
+    return info.missing_keys, info.unexpected_keys
+
+
+def refuse_random(folder: Folder, found: Provenance) -> None:
+    """No checkpoint name matches the model at all: the wrong folder, or names no rule of transformers renames;
+    every weight would be random."""
+    if not any(w.status in ("loaded", "resized") for w in found.weights.values()):
+        example = f" (it holds e.g. {next(iter(folder.tensors))})" if folder.tensors else " (it holds none)"
+        raise SpecError(folder.weights_file, f"no weight name matches {found.architecture}: every weight would be "
+                        f"random{example}")
 
 
 def trusted(folder: Folder, model) -> Provenance:
@@ -344,17 +448,15 @@ def trusted(folder: Folder, model) -> Provenance:
     random), or base-model weights missing. A new head's weights may be missing: they are its to learn."""
     found = match(folder, model)
     arch = found.architecture
-    resized = [w for w in found.weights.values() if w.status == "resized"]
+    resized = [found.weights[name] for name in found.named("resized")]
     if resized:
         w = resized[0]
         more = f" (and {len(resized) - 1} more)" if len(resized) > 1 else ""
-        raise SpecError(w.header.file, f"{w.source} is {list(w.header.shape)} but {arch} needs {list(w.shape)}{more}")
-    if not any(w.status == "loaded" for w in found.weights.values()):
-        example = f" (it holds e.g. {next(iter(folder.tensors))})" if folder.tensors else " (it holds none)"
-        raise SpecError(folder.weights_file, f"no weight name matches {arch}: every weight would be random{example}")
+        raise SpecError(w.file, f"{w.source} is {list(w.checkpoint_shape)} but {arch} needs {list(w.shape)}{more}")
+    refuse_random(folder, found)
     base = model.base_model_prefix
     inside = f"{base}." if base and getattr(model, base, model) is not model else ""
-    missing = [n for n in found.named("missing") if n.startswith(inside)]
+    missing = [n for n in found.named("new") if n.startswith(inside)]
     if missing:
         raise SpecError(folder.weights_file, f"{len(missing):,} weights of {arch}'s base model are not in it "
                         f"(e.g. {missing[0]}): they would be random")

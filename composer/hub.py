@@ -105,14 +105,3 @@ def local_folder(name: str):
         return folder_check.read(path)
     except SpecError as err:
         raise _blamed("pretrained", err) from None
-
-
-def check_weights(name: str, model) -> None:
-    """A local pretrained folder's weights match ``model`` (a meta model of the design) by name and shape;
-    a weight problem is blamed on the weights file, at the Spec's ``pretrained``."""
-    folder = local_folder(name)
-    if folder is not None:
-        try:
-            folder_check.trusted(folder, model)
-        except SpecError as err:
-            raise _blamed("pretrained", err) from None

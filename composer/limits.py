@@ -68,3 +68,6 @@ MAX_HEADROOM = 0.9  # fraction of a device's memory kept free
 MAX_TOKEN_BUDGET = 10**16  # tokens of a training run (Llama 3 trained on 1.5e13)
 MAX_TOKENS_PER_PARAM = 100_000  # a budget given per parameter (Chinchilla: 20)
 MAX_CACHED_MEASUREMENTS = 32  # measured steps kept: an edit of the layout, devices or device kind measures nothing
+
+# ----- parameter budgets (composer.budget) ------------------------------------------------------
+MAX_BUDGET_SCAN = 1_024  # values a budget search checks one by one for the spacing of a field's valid values (~2 ms each)

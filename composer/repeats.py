@@ -87,10 +87,10 @@ def _rest(config, counts: dict[str, int]) -> dict[str, Any]:
             and not (isinstance(v, (list, tuple)) and len(v) in sizes)}
 
 
-def _reduced_size(config, counts: dict[str, int]) -> int:
+def _pattern_size(config, counts: dict[str, int]) -> int:
     """Layers enough to show any pattern an integer of the config that may mark a layer index sets
     up (composer.repeats' _INDEX_NAME, or read with a layer index): past its largest value below a
-    layer count, twice over (a period shows twice); never fewer than three."""
+    layer count, twice over (a period shows twice); at least two."""
     top = max(counts.values())
     read = _read_with_an_index(type(config).__module__)
     marks = [0]
@@ -99,7 +99,13 @@ def _reduced_size(config, counts: dict[str, int]) -> int:
             continue
         values = value if isinstance(value, (list, tuple)) else [value]
         marks += [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 0 < v < top]
-    return max(3, 2 * max(marks) + 2)
+    return 2 * max(marks) + 2
+
+
+def _reduced_size(config, counts: dict[str, int]) -> int:
+    """The few-layer builds' size: the pattern's, and never fewer than three (a first block that may
+    differ and a tail of two identical ones, which the summary's proof compares)."""
+    return max(3, _pattern_size(config, counts))
 
 
 def _template(node: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,17 +206,27 @@ def _reduced(spec: Spec, config) -> tuple[Reduced, dict[str, int], int] | None:
     counts = {name: n for name, n in counts.items() if n > 2 * (k + 1)}
     if not counts:
         return None
+    return _variants(spec, counts, k), counts, k
+
+
+def _variants(spec: Spec, counts: dict[str, int], k: int) -> Reduced:
     small = {**spec.config, **{name: k for name in counts}}
     grown = {name: (spec.replace(config={**small, name: k + 1}), n - k) for name, n in counts.items()}
-    return Reduced(spec.replace(config=small), grown), counts, k
+    return Reduced(spec.replace(config=small), grown)
 
 
-def reduced(spec: Spec) -> Reduced | None:
+def reduced(spec: Spec, fewest: bool = False) -> Reduced | None:
     """The few-layer variants of a validated design when they give its summary exactly (measure), else
-    None: then only the whole design says what it holds."""
+    None: then only the whole design says what it holds. ``fewest``: the same counts at the fewest layers
+    that show the config's pattern (two, for most): what the training plan runs, a step on fake tensors
+    costing about the same for each block. What one more block adds is the same there, the summary's
+    proof having shown every block after the first to be one copy of the same."""
     config = build_config(spec)
     found = _reduced(spec, config)
-    return found[0] if found is not None and measure(spec, config) is not None else None
+    if found is None or measure(spec, config) is None:
+        return None
+    variants, counts, k = found
+    return _variants(spec, counts, _pattern_size(config, counts)) if fewest else variants
 
 
 def variant_model(spec: Spec):

@@ -40,6 +40,11 @@ def _config_bound(name: str) -> tuple[int, str, str]:
     return limits.MAX_CONFIG_INT, "MAX_CONFIG_INT", ""
 
 
+def config_limit(name: str) -> int:
+    """The greatest value the integer config attribute ``name`` may take (composer.limits)."""
+    return _config_bound(name)[0]
+
+
 def over(value: float, unit: str, limit: float, limit_name: str) -> str:
     """``1,000,000,000,000 layers is over the limit of 1,000 (composer.limits.MAX_LAYERS)``."""
     unit = f" {unit}" if unit else ""

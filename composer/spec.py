@@ -26,6 +26,9 @@ TOKENIZER_KEYS = {"class", "vocab_file", "merges_file", "pretrained", "train", "
 TRAIN_KEYS = {"text", "files", "vocab_size", "min_frequency"}
 BACKBONE_KEYS = {"model_type", "config", "timm", "pretrained", "out_features", "out_indices"}
 PROCESSOR_PART_KEYS = {"class", "options"}
+# What loading a pretrained checkpoint does with a tensor whose shape the design changed (``resized``): refuse
+# the design, naming the field, or initialise those tensors afresh (from_pretrained's ignore_mismatched_sizes).
+RESIZED = ("refuse", "reinitialise")
 
 
 def _expect(value: Any, kinds: tuple, where: str, what: str) -> None:
@@ -168,6 +171,7 @@ class Spec:
     feature_extractor: dict[str, Any] | None = None
     processor: str | None = None
     pretrained: str | None = None
+    resized: str = RESIZED[0]
     seed: int = 0
     format: str = FORMAT
 
@@ -203,6 +207,7 @@ class Spec:
             "feature_extractor": copy.deepcopy(self.feature_extractor),
             "processor": self.processor,
             "pretrained": self.pretrained,
+            "resized": self.resized,
             "seed": self.seed,
         }
 
@@ -275,6 +280,10 @@ def _check_shape(spec: Spec) -> None:
     for key in ("pretrained", "processor"):
         if getattr(spec, key) is not None:
             _expect(getattr(spec, key), (str,), key, "a string or null")
+    if spec.resized not in RESIZED:
+        raise SpecError("resized", f"expected {' or '.join(map(repr, RESIZED))}, got {shown(spec.resized)}")
+    if spec.resized != RESIZED[0] and spec.pretrained is None:
+        raise SpecError("resized", "only used with pretrained: a design without it has no checkpoint to resize")
     _check_backbone(spec.backbone)
     _check_tokenizer(spec.tokenizer)
     for key in ("image_processor", "feature_extractor"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-from composer import catalog, sections
+from composer import catalog, provenance, sections
 from composer.repeats import measured
 from composer.sections import config as config_section
 from composer.spec import Spec, as_spec
@@ -29,6 +29,7 @@ def validate(spec: Spec | dict, deep: bool = True) -> Spec:
     normal = Spec(**normal)
     if deep:
         config_section.check_built(measured(normal).config)
+        provenance.check(normal)  # a pretrained design's weights: none matching, or resized under "refuse"
     return normal
 
 

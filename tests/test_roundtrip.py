@@ -121,6 +121,10 @@ def designs(vocab: dict[str, Path], minilm: Path) -> dict[str, tuple[dict, str |
         "minilm_new_head": ({
             "model_type": "bert", "architecture": "BertForSequenceClassification", "pretrained": str(minilm),
             "config": {"num_labels": 2}, "seed": 7, "tokenizer": {"pretrained": str(minilm)}}, "AutoTokenizer", text),
+        "minilm_resized_reinitialised": ({  # issue 12: resized tensors started afresh (ignore_mismatched_sizes)
+            "model_type": "bert", "architecture": "BertForTokenClassification", "pretrained": str(minilm),
+            "config": {"num_hidden_layers": 2, "intermediate_size": 512, "num_labels": 3}, "resized": "reinitialise",
+            "seed": 11}, None, None),
     }
 
 
@@ -269,6 +273,16 @@ def test_pretrained_weights_are_kept_and_the_new_head_is_reproducible(roundtrip,
     assert torch.equal(exported["bert.embeddings.word_embeddings.weight"],
                        original["embeddings.word_embeddings.weight"])
     assert exported["classifier.weight"].shape == (2, 384)  # the new head, equal to save's (test above)
+
+
+def test_resized_tensors_start_afresh_and_the_rest_is_loaded(roundtrip, minilm_dir):
+    folder = ran(roundtrip, "minilm_resized_reinitialised")
+    original = tensors(minilm_dir / "model.safetensors")
+    exported = tensors(folder / "exported" / "model.safetensors")
+    assert exported["bert.encoder.layer.1.intermediate.dense.weight"].shape == (512, 384)
+    assert torch.equal(exported["bert.encoder.layer.1.attention.self.query.weight"],
+                       original["encoder.layer.1.attention.self.query.weight"])
+    assert "ignore_mismatched_sizes=True" in roundtrip["codes"]["minilm_resized_reinitialised"]
 
 
 def test_timm_backbone_config_gets_keywords_only(roundtrip):

@@ -105,8 +105,8 @@ def test_missing_pretrained_folder():
 
 
 def test_pretrained_keeps_values_equal_to_class_defaults(minilm_dir):
-    # MiniLM has 6 layers; asking for 12 (the class default) must not be dropped as "default". (The design
-    # itself is refused when built: layers 6 to 11 would be random; see test_folder_check.)
+    # MiniLM has 6 layers; asking for 12 (the class default) must not be dropped as "default" (layers 6 to 11
+    # are then new; see test_provenance).
     spec = validate(Spec.from_dict({"model_type": "bert", "pretrained": str(minilm_dir),
                                     "config": {"num_hidden_layers": 12}}), deep=False)
     assert spec.config == {"num_hidden_layers": 12}

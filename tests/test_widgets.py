@@ -21,7 +21,7 @@ from widgets import (ArchitectureView, BackbonePicker, CodeView, Composer, Confi
 from widgets._base import STATIC
 from widgets._design import Design
 from widgets.composer_widget import PREPROCESSING, unused_note
-from widgets.model_summary import compact
+from composer.module_tree import compact
 
 from manual_clock import ManualClock
 

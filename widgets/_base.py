@@ -32,7 +32,7 @@ def bundle(name: str) -> Path:
 SECTION_TITLES = {"model_type": "Model type", "architecture": "Head", "config": "Config", "backbone": "Backbone",
                   "tokenizer": "Tokenizer", "image_processor": "Image processor",
                   "feature_extractor": "Feature extractor", "processor": "Processor", "pretrained": "Pretrained",
-                  "seed": "Seed"}
+                  "resized": "Pretrained", "seed": "Seed"}
 
 
 def heading(section: str, half: str = "") -> str:

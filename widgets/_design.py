@@ -26,7 +26,7 @@ DEFAULT_SPEC = {"model_type": "distilbert"}
 
 # Sections tied to one model type: a new model type starts them afresh.
 TYPE_BOUND = ("architecture", "config", "backbone", "tokenizer", "image_processor", "feature_extractor",
-              "processor", "pretrained")
+              "processor", "pretrained", "resized")
 # The value of an edit that puts a field back to its default (the key leaves the draft).
 RESET = object()
 

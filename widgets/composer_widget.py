@@ -15,6 +15,7 @@ from widgets.architecture_view import ArchitectureView
 from widgets.audio_preview import AudioPreview
 from widgets.backbone_picker import BackbonePicker
 from widgets.code_view import CodeView
+from widgets.compare import Compare
 from widgets.config_form import ConfigForm
 from widgets.head_picker import HeadPicker
 from widgets.image_preview import ImagePreview
@@ -57,6 +58,7 @@ class Composer(DesignAPI, ipywidgets.VBox):
         self.architecture_view = ArchitectureView(design=design)
         self.code_view = CodeView(design=design)
         self.save_panel = SavePanel(design=design)
+        self.compare_panel = Compare(design=design, save_panel=self.save_panel, expanded=False)
         edit = ipywidgets.VBox([self.head_picker, self.backbone_picker, self.config_form],
                                layout=ipywidgets.Layout(flex="1 1 420px", min_width="320px"))
         # The summary and the drawing beside the form, in view while the form scrolls.
@@ -71,7 +73,8 @@ class Composer(DesignAPI, ipywidgets.VBox):
         for key, toggle in self.toggles.items():
             toggle.observe(lambda change, key=key: self._show_panel(key), "expanded")
         self.preprocessing = ipywidgets.VBox([w for key, _ in PREPROCESSING for w in (self.toggles[key], self.bodies[key])])
-        super().__init__([self.type_picker, middle, self.preprocessing, self.code_view, self.save_panel], **kwargs)
+        super().__init__([self.type_picker, middle, self.preprocessing, self.code_view, self.save_panel,
+                          self.compare_panel], **kwargs)
         self.add_class("tc-composer")
         design.subscribe(self._follow)
         self._follow(design)

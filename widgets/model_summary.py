@@ -7,37 +7,9 @@ from typing import Any
 import traitlets
 
 from composer.memory_chart import chart, weight_bars
+from composer.module_tree import compact
 from widgets._base import DesignWidget, bundle
 from widgets._design import Design
-
-
-def _signature(node: dict[str, Any]) -> tuple:
-    return node["class"], node["params"], tuple(_signature(c) for c in node["children"])
-
-
-def compact(node: dict[str, Any]) -> dict[str, Any]:
-    """The module tree with runs of identical numbered siblings (a ModuleList's 80 decoder layers) folded
-    into one block ``{"name": "0–79", "repeat": 80, "params": <all 80>, "each": <one>}``: small to
-    send, quick to draw. Named siblings (q_proj, k_proj, …) stay apart even when alike."""
-    children: list[dict[str, Any]] = []
-    run: list[dict[str, Any]] = []
-
-    def close_run() -> None:
-        if len(run) == 1:
-            children.append(compact(run[0]))
-        elif run:
-            first = compact(run[0])
-            children.append({**first, "name": f"{run[0]['name']}–{run[-1]['name']}", "repeat": len(run),
-                             "each": first["params"], "params": first["params"] * len(run)})
-        run.clear()
-
-    for child in node["children"]:
-        numbered = child["name"].isdigit()
-        if run and not (numbered and run[-1]["name"].isdigit() and _signature(child) == _signature(run[0])):
-            close_run()
-        run.append(child)
-    close_run()
-    return {"name": node["name"], "class": node["class"], "params": node["params"], "children": children}
 
 
 class ModelSummary(DesignWidget):

@@ -41,6 +41,11 @@ class SavePanel(DesignWidget):
     _thread: threading.Thread | None = None  # the work a button started
     _cancel: threading.Event | None = None  # set by Cancel: the running save stops at its next step
 
+    @property
+    def last_saved(self) -> Path | None:
+        """The folder this panel last saved the design to (None before its first save)."""
+        return None if self._saved is None else self._saved[0]
+
     def wait(self) -> None:
         """Wait until the Save or Verify a button started has finished (scripts, tests)."""
         if self._thread is not None:

@@ -1,5 +1,6 @@
 """The model itself: its head (``architecture``), the seed of its random weights, and ``pretrained``,
-the checkpoint whose weights it loads instead."""
+the checkpoint whose weights it loads instead, with ``resized``: what loading does with a tensor whose shape
+the design changed (composer.provenance refuses it at validation, or it is initialised afresh)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def validate(spec: Spec) -> dict[str, Any]:
             raise SpecError("pretrained", f"config.json: model_type {folder.model_type!r}; the design's model_type "
                             f"is {spec.model_type!r}")
     return {"architecture": None if head.task == "base" and spec.architecture is None else head.name,
-            "pretrained": spec.pretrained, "seed": spec.seed}
+            "pretrained": spec.pretrained, "resized": spec.resized, "seed": spec.seed}
 
 
 def steps(spec: Spec) -> list[Step]:
@@ -32,11 +33,12 @@ def steps(spec: Spec) -> list[Step]:
     if spec.pretrained is None:
         return out + [Step("model", head.name, (Ref("config"),))]
     target, local_only = hub.resolve(spec.pretrained, "pretrained")
+    reinitialise = {"ignore_mismatched_sizes": True} if spec.resized == "reinitialise" else {}
     return out + [Step("model", f"{head.name}.from_pretrained", (target,),
-                       {"config": Ref("config"), "use_safetensors": True, **hub.NO_REMOTE_CODE},
+                       {"config": Ref("config"), "use_safetensors": True, **reinitialise, **hub.NO_REMOTE_CODE},
                        run_kwargs={"local_files_only": True} if local_only else {})]
 
 
-SECTION = Section(keys=("architecture", "pretrained", "seed"), validate=validate, steps=steps,
+SECTION = Section(keys=("architecture", "pretrained", "resized", "seed"), validate=validate, steps=steps,
                   failed=config_section.failed, reads=("model_type",),
                   files=lambda spec: (stamp(spec.pretrained),))

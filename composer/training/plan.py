@@ -60,7 +60,7 @@ def measured(spec: Spec, settings: Settings) -> Measured:
         _MEASURED.move_to_end(key)
         return _MEASURED[key]
     task = catalog.resolve_architecture(spec.model_type, spec.architecture).task
-    few = repeats.reduced(spec)
+    few = repeats.reduced(spec, fewest=True)
     if few is None:
         model = build_meta_model(spec)
         st, tr, c, sizes = _one(model, spec, settings, task, sharded)
@@ -186,6 +186,12 @@ def plan(spec: Spec | dict, settings: Settings | dict | None = None) -> Plan:
         plan_seconds=time.perf_counter() - started)
 
 
+def duration(seconds: float) -> str:
+    """A training time as a plan says it: days, or hours under a day (``-`` before a shorter one)."""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return sign + (f"{seconds / 86400:,.1f} days" if seconds >= 86400 else f"{seconds / 3600:,.2f} hours")
+
+
 def format_plan(p: Plan) -> str:
     """The text the command line prints."""
     s = p.settings
@@ -205,8 +211,7 @@ def format_plan(p: Plan) -> str:
     lines.append(f"  compute   {p.flops_per_token:,} FLOPs per token (6 N + attention, N = {p.flops_params:,}: "
                  "input embeddings and unrouted experts left out)")
     if p.seconds is not None:
-        days = f"{p.seconds / 86400:,.1f} days" if p.seconds >= 86400 else f"{p.seconds / 3600:,.2f} hours"
-        lines.append(f"  time      {days} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices")
+        lines.append(f"  time      {duration(p.seconds)} for {p.tokens:,} tokens at MFU {s['mfu']:g} on {p.devices} devices")
     if p.kv_cache_per_token is not None:
         lines.append(f"  inference KV cache {human(p.kv_cache_per_token, 'B')} per token (16-bit); largest batch "
                      f"of {p.context_length:,} tokens on one device: {p.inference_batch:,}")

@@ -1,9 +1,11 @@
 // ArchitectureView: the design as a column of blocks in data-flow order (Python computes them:
 // composer/architecture.py). A repeated block is drawn once with its ×N badge and can be opened into
 // its parts; clicking a block (or a part) lists the config fields that shape it, each a link to its
-// field in the config form when one is on the page.
+// field in the config form when one is on the page. A pretrained design's blocks say where their weights
+// come from (loaded, new, resized, unused), with a legend.
 
 import { h, designOf } from "../lib/dom.js";
+import { legend, marks, unusedBlocks } from "../lib/provenance.js";
 
 /** 66362880 → "66.4M" */
 function short(n) {
@@ -27,12 +29,14 @@ export default {
     const design = await designOf(model, host);
     const title = h("h3", {}, "Architecture");
     const hint = h("div", { class: "tc-hint" });
+    const weights = h("div", { class: "tc-weights" }); // a pretrained design's legend and unused blocks
     const flow = h("ol", { class: "tc-arch-flow", "aria-label": "Architecture blocks" });
     const fields = h("section", { class: "tc-arch-fields", "aria-label": "Config fields of the selected block", "aria-live": "polite" });
-    el.replaceChildren(h("section", { class: "tc-view tc-arch", "aria-label": "Architecture" }, title, hint, flow, fields));
+    el.replaceChildren(h("section", { class: "tc-view tc-arch", "aria-label": "Architecture" }, title, hint, weights, flow, fields));
     const opened = new Set(); // blocks whose parts the person opened (by name, kept across updates)
     const closed = new Set(); // … and repeated blocks they closed (those start open)
     let selected = null; // name of the block whose fields are listed
+    let found = null; // the drawing's provenance (a pretrained design), or null
 
     function showFields(block) {
       selected = block ? block.name : null;
@@ -76,7 +80,9 @@ export default {
       const params = h("span", { class: "tc-arch-params", title: `${count(block.params)} parameters` },
         `${short(block.params)} · ${percent(block.share)}`);
       const shape = h("span", { class: "tc-arch-shape", title: "output shape for the sample input" }, `→ ${block.shape}`);
-      return h("div", { class: "tc-arch-box", style: `--tc-share: ${100 * block.share}%` }, select, badge, params, shape);
+      const weights = found ? marks(block.weights, found.legend, block.label) : null;
+      return h("div", { class: "tc-arch-box", style: `--tc-share: ${100 * block.share}%` }, select, badge, params, shape,
+        weights);
     }
 
     function item(block) {
@@ -107,6 +113,8 @@ export default {
       if (!d || !d.blocks) return;
       title.textContent = `Architecture · ${d.architecture}`;
       hint.textContent = `${count(d.total)} parameters · sample input ${d.input} · click a block for the config fields that shape it`;
+      found = d.provenance || null;
+      weights.replaceChildren(...(found ? [legend(found.legend), unusedBlocks(found.unused)].filter(Boolean) : []));
       flow.replaceChildren(...d.blocks.map(item));
       const all = d.blocks.flatMap((b) => [b, ...b.parts]);
       showFields(all.find((b) => b.name === selected) || null);

@@ -1,9 +1,11 @@
 // ModelSummary view: totals, the memory chart (a bar per dtype), and the module tree as nested collapsible
 // blocks, each with its parameter count and share. Python folds runs of identical layers ("0–79 × 80"),
-// and a block's children are drawn only when it is opened, so a 70B tree stays quick.
+// and a block's children are drawn only when it is opened, so a 70B tree stays quick. A pretrained design's
+// blocks say where their weights come from (loaded, new, resized, unused), with a legend.
 
 import { h, designOf } from "../lib/dom.js";
 import { memoryChart } from "../lib/memory_chart.js";
+import { legend, marks, totals, unusedBlocks } from "../lib/provenance.js";
 import { running } from "../lib/running.js";
 
 const OPEN_DEPTH = 2; // blocks open at first: the model, its parts and their parts
@@ -27,11 +29,14 @@ export default {
     const busy = running(design);
     const memory = h("div");
     const blocks = h("div", { class: "tc-blocks" });
-    el.replaceChildren(h("div", { class: "tc-view tc-summary" }, title, busy.el, notice, stats, memory,
-      h("div", { class: "tc-hint" }, "Module tree: parameters and share of the total"), blocks));
+    const weights = h("div", { class: "tc-weights" }); // a pretrained design's legend and unused blocks
+    const hint = h("div", { class: "tc-hint" });
+    el.replaceChildren(h("section", { class: "tc-view tc-summary", "aria-label": "Summary" }, title, busy.el, notice, stats, memory, hint, weights,
+      blocks));
     const open = new Set(); // paths of blocks the person opened (kept across updates)
     const closed = new Set(); // … and of blocks they closed that start open
     let total = 1;
+    let found = null; // the summary's provenance (a pretrained design), or null
 
     function stat(name, value, extra) {
       return h("tr", {}, h("th", { scope: "row" }, name),
@@ -43,18 +48,20 @@ export default {
       stats.replaceChildren(
         stat("total parameters", count(s.total), `(${short(s.total)})`),
         stat("trainable parameters", count(s.trainable)),
-        stat("embedding parameters", count(s.embeddings)));
+        stat("embedding parameters", count(s.embeddings)),
+        ...(found ? [stat("weights", totals(found), "(tensors)")] : []));
       memory.replaceChildren(memoryChart(s.chart));
       stats.querySelector('[aria-label="total parameters"]').classList.add("tc-total");
     }
 
-    function row(node) {
+    function row(node, path) {
       const share = total ? (100 * node.params) / total : 0;
       const name = node.repeat
         ? [`${node.name} `, h("span", { class: "tc-repeat", title: `${node.repeat} identical blocks` }, `×${node.repeat}`), " "]
         : [`${node.name} `];
       return [
         h("span", { class: "tc-name", title: `${node.name}: ${node.class}` }, ...name, h("span", { class: "tc-class" }, node.class)),
+        found ? marks(node.weights, found.legend, path.includes(".") ? path.slice(path.indexOf(".") + 1) : path) : null,
         h("span", { class: "tc-count", title: node.repeat ? `${count(node.each)} each` : "" }, count(node.params)),
         h("span", { class: "tc-share" }, `${share.toFixed(share < 10 ? 1 : 0)}%`),
       ];
@@ -63,11 +70,11 @@ export default {
     function block(node, path, depth) {
       const style = `--tc-share: ${total ? (100 * node.params) / total : 0}%`;
       if (!node.children.length) {
-        return h("div", { class: "tc-block tc-leaf", style, "data-path": path }, ...row(node));
+        return h("div", { class: "tc-block tc-leaf", style, "data-path": path }, ...row(node, path));
       }
       const isOpen = open.has(path) || (depth < OPEN_DEPTH && !closed.has(path));
       const details = h("details", { open: isOpen, "data-path": path },
-        h("summary", { class: "tc-block", style }, ...row(node)));
+        h("summary", { class: "tc-block", style }, ...row(node, path)));
       const fill = () => {
         if (details.childElementCount > 1) return;
         details.append(...node.children.map((child) => block(child, `${path}.${child.name}`, depth + 1)));
@@ -84,7 +91,12 @@ export default {
       const s = model.get("summary");
       if (!s || !s.tree) return;
       total = s.total || 1;
+      found = s.provenance || null;
       drawStats(s);
+      hint.textContent = found ? "Module tree: parameters, share of the total and where the weights come from (tensors)"
+        : "Module tree: parameters and share of the total";
+      weights.replaceChildren(...(found ? [legend(found.legend), unusedBlocks(found.blocks.unused)].filter(Boolean) : []));
+      blocks.classList.toggle("tc-marked", Boolean(found));
       blocks.replaceChildren(block(s.tree, s.tree.name, 0));
     }
 
