@@ -90,7 +90,7 @@ def test_two_processes_train_and_the_result_loads_with_transformers(folder, unin
     assert list(uninterrupted) == list(range(1, 21))
     assert sum(losses[-5:]) / 5 < losses[0] - 0.25, losses  # from ln(512) = 6.24 to below 6
     report = check(folder / "trained")
-    assert (report["architecture"], report["tokenizer"], report["weights"]["missing"]) == \
+    assert (report["architecture"], report["tokenizer"], report["weights"]["new"]) == \
         ("LlamaForCausalLM", "LlamaTokenizer", [])
 
 
@@ -126,7 +126,7 @@ def test_a_run_killed_after_step_10_resumes_there_with_the_same_losses(folder, u
     assert lines[0] == {"resumed": str(checkpoints / "step-00000010"), "step": 10}
     assert _losses(lines) == {step: loss for step, loss in uninterrupted.items() if step > 10}
     assert sorted(p.name for p in checkpoints.iterdir()) == ["step-00000010", "step-00000020"]
-    assert check(folder / "trained")["weights"]["missing"] == []
+    assert check(folder / "trained")["weights"]["new"] == []
 
 
 @pytest.mark.xdist_group("launch")
