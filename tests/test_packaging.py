@@ -23,4 +23,6 @@ def test_the_wheel_carries_every_built_view_and_stylesheet(tmp_path):
     assert {f"widgets/static/{view}.js" for view in views} <= names
     assert {"widgets/static/composer.css", "widgets/static/preview.css"} <= names
     assert not any(name.startswith(("js/", "node_modules/")) for name in names)
+    assert {f"composer/training/launch_folder/{name}" for name in ("train.py", "launch.sh", "README.md",
+                                                                    "sample.txt")} <= names
     assert any(name.endswith("labextensions/transformers-composer/static/remoteEntry.js") for name in names)

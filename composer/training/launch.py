@@ -3,8 +3,9 @@ and transformers) with the design's exported code as design.py, launch.sh (torch
 many), an accelerate config and a README giving the plan. The folder is written as a checkpoint is
 (composer.safe_folder): whole or not at all, and never over a folder the composer did not write.
 
-train.py, launch.sh, README.md and the sample text are files of composer/training/launch_folder,
-copied as they are (the last three with the plan's figures filled in at their @NAME@ marks)."""
+train.py, launch.sh, README.md and the sample text are files of composer/training/launch_folder:
+train.py (which reads launch.json) and the text are copied as they are, launch.sh and README.md with the
+plan's figures filled in at their @NAME@ marks."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from composer.progress import Meter
 from composer.safe_folder import admit, target_path, writing
 from composer.sizes import human
 from composer.spec import Spec
+from composer.training import inputs
 from composer.training.inputs import Sizes
 from composer.training.plan import Plan, format_plan, plan
 from composer.training.settings import Settings
@@ -30,8 +32,12 @@ from composer.validation import ready
 
 TEMPLATES = Path(__file__).parent / "launch_folder"
 SAMPLE = "sample.txt"  # the shipped training text: the default data of a design with a tokenizer
-TASKS = ("causal-lm", "masked-lm")  # heads train.py has data and labels for
-DEVICES_PER_NODE = 8  # the usual GPU node; a plan on more devices spans nodes
+# The heads train.py has data and labels for, with the main inputs it reads for them and the
+# preprocessing part it reads them through (text without a tokenizer can still be token ids).
+TASKS = {"causal-lm": (("input_ids",), None), "masked-lm": (("input_ids",), None),
+         "image-classification": (("pixel_values",), "image_processor"),
+         "audio-classification": (("input_values", "input_features"), "feature_extractor")}
+DEVICES_PER_NODE = 8  # the usual GPU node; a plan on more devices spans whole nodes of 8
 FORMAT = "composer.launch/1"
 
 LAYOUTS = {
@@ -79,30 +85,32 @@ def write_launch(spec: Spec | dict | str | Path, settings: Settings | dict | Non
     spec = ready(spec)
     head = catalog.resolve_architecture(spec.model_type, spec.architecture)
     model = build_meta_model(spec)
-    _refuse(settings, head, model)
+    made = {step.target for step in build_steps(spec)}
+    _refuse(spec, settings, head, model, made)
     p = plan(spec, settings)
     if not p.fits:
         field, _, reason = (p.advice or "plan.devices: no device count holds the peak").partition(": ")
         raise SpecError(field, f"the plan does not fit ({reason}); a launch of it would run out of memory")
-    made = {step.target for step in build_steps(spec)}
     blocks = shardable_blocks(model)
-    nodes = math.ceil(p.devices / DEVICES_PER_NODE)
-    per_node = math.ceil(p.devices / nodes)
-    text_data = "tokenizer" in made or "processor" in made
+    per_node = min(p.devices, DEVICES_PER_NODE)  # whole nodes: more devices than planned only hold less each
+    nodes = math.ceil(p.devices / per_node)
+    sizes = Sizes(*p.measured["micro_batch"])
+    text_data = sizes.main == "input_ids" and ("tokenizer" in made or "processor" in made)
     settings_file = {
-        "format": FORMAT, "architecture": head.name, "task": head.task, "seed": spec.seed,
-        "micro_batch": settings.micro_batch, "sequence_length": Sizes(*p.measured["micro_batch"]).tokens,
+        "format": FORMAT, "architecture": head.name, "task": head.task, "seed": spec.seed, "main_input": sizes.main,
+        "micro_batch": settings.micro_batch, "sequence_length": sizes.tokens if sizes.main == "input_ids" else None,
+        "audio_samples": sizes.samples,
         "precision": settings.precision, "optimizer": settings.optimizer, "recomputation": settings.recomputation,
         "attention": settings.attention, "layout": settings.layout, "devices": p.devices, "tokens": p.tokens,
         "blocks": blocks, "processors": saved_parts(made), "data": SAMPLE if text_data else None,
     }
     marks = {"ARCHITECTURE": head.name, "PLAN": format_plan(p), "NODES": str(nodes), "NPROC": str(per_node),
-             "NODES_DEFAULT": str(nodes), "NPROC_DEFAULT": str(per_node), "DEVICES": str(p.devices),
+             "DEVICES": str(p.devices), "WEIGHTS": human(p.total_states["weights"], "B"),
              "BLOCKS": ", ".join(f"`{b}`" for b in blocks) or "none: the model is sharded as one unit",
              "LAYOUT": LAYOUTS[settings.layout], "PRECISION": PRECISIONS[settings.precision],
              "OPTIMIZER": OPTIMIZERS[settings.optimizer], "RECOMPUTATION": RECOMPUTATIONS[settings.recomputation],
-             "MICRO_BATCH": str(settings.micro_batch), "SEQUENCE": f"{settings_file['sequence_length']:,}",
-             "TOKENS": f"{p.tokens:,}", "DATA": _data_text(text_data, head.task)}
+             "BATCH": _batch_text(settings.micro_batch, sizes), "STEPS": _steps_text(sizes, p.tokens),
+             "DATA": _data_text(text_data, head.task, sizes)}
     with writing(target, overwrite, Meter(lambda report: None)) as tmp:
         (tmp / "design.py").write_text(to_code(spec, output_dir=None), encoding="utf-8")
         shutil.copy(TEMPLATES / "train.py", tmp / "train.py")
@@ -136,34 +144,72 @@ def shardable_blocks(model) -> list[str]:
     return sorted(present - tied)
 
 
-def _refuse(settings: Settings, head, model) -> None:
-    """What train.py does not do, refused before anything is measured or written."""
+def _refuse(spec: Spec, settings: Settings, head, model, made: set[str]) -> None:
+    """What train.py does not do, refused before anything is measured or written. A classifier reads
+    its files through the design's own preprocessing, at the size the plan is measured for."""
     if settings.tensor_parallel > 1:
         raise SpecError("plan.tensor_parallel", f"{settings.tensor_parallel}: train.py shards with FSDP2 only "
                         "(data-parallel); a tensor-parallel launch is not written, choose 1")
     if settings.optimizer == "adamw-8bit":
         raise SpecError("plan.optimizer", "adamw-8bit needs bitsandbytes, and train.py imports only torch and "
                         "transformers; choose adamw, sgd-momentum or adafactor")
-    if head.task not in TASKS or getattr(model, "main_input_name", "input_ids") != "input_ids":
+    main = getattr(model, "main_input_name", "input_ids")
+    if head.task not in TASKS or main not in TASKS[head.task][0]:
         raise SpecError("architecture", f"{head.name} is a {head.task} head; train.py has data and labels for "
-                        "text with a causal-lm or masked-lm head only (e.g. the ...ForCausalLM or ...ForMaskedLM "
-                        "of this model type)")
+                        "causal-lm and masked-lm heads on text, and image- and audio-classification heads on "
+                        "class folders (e.g. the ...ForCausalLM or ...ForImageClassification of a model type)")
     if settings.recomputation == "per-block" and not model.supports_gradient_checkpointing:
         raise SpecError("plan.recomputation", f"{head.name} does not support gradient checkpointing in "
                         "transformers; choose none")
+    part = TASKS[head.task][1]
+    if part and part not in made and "processor" not in made:
+        raise SpecError(part, f"train.py reads the {head.task} data through the design's {part.replace('_', ' ')}; "
+                        "the design has none: add one")
+    if settings.image_size is not None and inputs.sizes(spec, model, settings.replace(image_size=None)).image \
+            != settings.image_size:
+        raise SpecError("plan.image_size", f"{settings.image_size}: train.py feeds images at the size of the "
+                        "design's image processor; leave it unset or set the processor's size")
 
 
-def _data_text(text_data: bool, task: str) -> str:
+def _batch_text(micro_batch: int, sizes: Sizes) -> str:
+    if sizes.main == "input_ids":
+        return f"{micro_batch} sequences of {sizes.tokens:,} tokens"
+    if sizes.main == "pixel_values":
+        return f"{micro_batch} images ({sizes.image} x {sizes.image} through the image processor)"
+    length = f"{sizes.samples:,} samples, padded or cut" if sizes.samples else "the feature extractor's chunk"
+    return f"{micro_batch} clips ({length})"
+
+
+def _steps_text(sizes: Sizes, tokens: int) -> str:
+    if sizes.main == "input_ids":
+        return f"the plan's token budget of {tokens:,} tokens over the global batch"
+    return "one pass over the class folders"
+
+
+def _data_text(text_data: bool, task: str, sizes: Sizes) -> str:
+    if task in ("image-classification", "audio-classification"):
+        kind = "images (`.png`, `.jpg`, `.jpeg`, `.bmp`, `.gif`, `.webp`) read through the design's image " \
+               "processor" if sizes.main == "pixel_values" else \
+            "16-bit PCM WAV clips at the feature extractor's sampling rate, read with Python's `wave`, through " \
+            "the design's feature extractor"
+        return (f"`--data` is a folder of class folders, `DATA/CLASS/FILE` (torchvision's and 🤗 datasets' "
+                f"image/audio folder layout): {kind}. A class is the design's label of that name (`id2label`) "
+                "when every folder is one; else the folders in sorted order are labels 0, 1, ... (their names go "
+                "into the saved config when they are as many as `num_labels`). Each epoch visits the files in "
+                "an order drawn from the design's seed and the epoch. There is no default data.")
     labels = "each block is its own labels (the model shifts them)" if task == "causal-lm" else \
         "15 % of the tokens are predicted (BERT's 80 / 10 / 10 masking, seeded by the step)"
+    order = ("Every process reads the whole stream and takes its own blocks: the order is the file's, the same "
+             "on every run (shuffle the file beforehand if its order matters; for a large corpus, give JSON lines "
+             "of `input_ids` tokenized once, so that no process tokenizes what the others train on).")
     if text_data:
         return (f"`--data` is a plain-text file (`.txt`, read line by line), or JSON lines (`.jsonl`) of "
                 "`{\"text\": ...}` (each followed by the end-of-text token) or of `{\"input_ids\": [...]}`; the "
                 f"default is `{SAMPLE}`, a short English text shipped with the composer. It is tokenized by "
-                f"the design's tokenizer and cut into blocks of the sequence length; {labels}.")
+                f"the design's tokenizer and cut into blocks of the sequence length; {labels}. {order}")
     return ("This design has no tokenizer: `--data` must be JSON lines (`.jsonl`) of `{\"input_ids\": [...]}` "
-            "(ids below the config's vocab_size), cut into blocks of the sequence length; " + labels + ". There "
-            "is no default data.")
+            f"(ids below the config's vocab_size), cut into blocks of the sequence length; {labels}. There is no "
+            f"default data. {order}")
 
 
 def _filled(template: str, marks: dict[str, str]) -> str:

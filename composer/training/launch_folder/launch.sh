@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs train.py with torchrun on this node, one of @NODES_DEFAULT@ by default (the plan: @DEVICES@ devices).
+# Runs train.py with torchrun on this node of @NODES@ (by default: the plan's @DEVICES@ device(s), @NPROC@ a node).
 #
 #   ./launch.sh [--nodes N] [--node-rank R] [--rdzv HOST:PORT] [--nproc-per-node P] [train.py options]
 #
@@ -7,10 +7,10 @@
 # (any free port), e.g. ./launch.sh --nodes 2 --node-rank 1 --rdzv 10.0.0.1:29500 --steps 1000.
 # PYTHON names the interpreter (default python3). Options it does not know go to train.py (--help).
 set -euo pipefail
-nodes=@NODES_DEFAULT@
+nodes=@NODES@
 node_rank=0
 rdzv=127.0.0.1:29500
-nproc=@NPROC_DEFAULT@
+nproc=@NPROC@
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes="$2"; shift 2 ;;

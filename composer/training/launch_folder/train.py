@@ -5,7 +5,7 @@ process, `python train.py`. Imports only torch, transformers and the standard li
 Rank 0 runs design.py (the composer's exported code: the same seed gives the same weights), the other
 ranks build the same model on the meta device; every rank shards it (fully_shard on each block of the
 model's _no_split_modules, then the root), and rank 0's weights are broadcast into the shards. Data
-are read in the file's order, the same on every run, so that a run resumed from a checkpoint sees the
+are read in an order that is the same on every run, so that a run resumed from a checkpoint sees the
 batches the interrupted one would have seen."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import runpy
 import shutil
 import sys
 import time
+import wave
 from pathlib import Path
 
 import torch
@@ -35,6 +36,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 from torch.distributed.tensor import DTensor, Replicate
+from transformers.image_utils import load_image
 from transformers.optimization import Adafactor
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +45,7 @@ PARAM_DTYPES = {"fp32": None, "bf16-mixed": torch.bfloat16, "fp16-mixed": torch.
 CHECKPOINT = re.compile(r"step-(\d+)")  # a complete checkpoint; one being written ends in .partial
 STATE_FILE = "trainer_state.json"
 FP16_GROWTH = 2000  # steps without an overflow before the fp16 loss scale doubles
+IMAGE_FILES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
 class Refused(Exception):
@@ -51,12 +54,13 @@ class Refused(Exception):
 
 def options() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_data = SETTINGS["data"] and str(HERE / SETTINGS["data"])
-    p.add_argument("--data", default=default_data,
-                   help="a plain-text file (.txt), or JSON lines (.jsonl) of {\"text\": ...} or {\"input_ids\": [...]} "
-                        f"(default: {SETTINGS['data'] or 'none; this design has no tokenizer'})")
-    p.add_argument("--steps", type=int, help="optimizer steps (default: the plan's token budget, "
-                   f"{SETTINGS['tokens']:,} tokens, over the global batch)")
+    p.add_argument("--data", default=SETTINGS["data"] and str(HERE / SETTINGS["data"]),
+                   help="a plain-text file (.txt) or JSON lines (.jsonl) of {\"text\": ...} or {\"input_ids\": [...]} "
+                        "for a text design, a folder of class folders for an image or audio classifier "
+                        f"(default: {SETTINGS['data'] or 'none'})")
+    p.add_argument("--steps", type=int, help="optimizer steps (default: " + (
+        f"the plan's token budget, {SETTINGS['tokens']:,} tokens, over the global batch)"
+        if SETTINGS["main_input"] == "input_ids" else "one pass over the class folders)"))
     p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     p.add_argument("--warmup", type=int, default=None, help="linear warm-up steps (default: 1%% of --steps), "
                    "then cosine decay to a tenth of --lr")
@@ -173,10 +177,8 @@ def _adafactor_states(opt: Adafactor) -> None:
             if first_moment:
                 state["exp_avg"] = zeros.clone()
             if factored:
-                col = zeros.mean(dim=-2)
                 state["exp_avg_sq_row"] = zeros.mean(dim=-1)
-                state["exp_avg_sq_col"] = col.redistribute(placements=[Replicate()] * col.device_mesh.ndim) \
-                    if isinstance(col, DTensor) else col
+                state["exp_avg_sq_col"] = zeros.mean(dim=-2).redistribute(placements=[Replicate()])
             else:
                 state["exp_avg_sq"] = zeros.clone()
 
@@ -193,12 +195,12 @@ def learning_rate(step: int, steps: int, lr: float, warmup: int) -> float:
 
 
 class Stream:
-    """Blocks of ``length`` tokens, read line by line in the file's order and wrapped round at its end.
-    Its state (byte offset, epoch, tokens read but not yet in a block) is the same on every rank and
-    goes into each checkpoint."""
+    """Text as blocks of ``length`` tokens, read line by line in the file's order and wrapped round at
+    its end. Its state (byte offset, epoch, tokens read but not yet in a block) is the same on every
+    rank and goes into each checkpoint."""
 
-    def __init__(self, path: Path, tokenizer, length: int, state: dict | None = None):
-        self.path, self.tokenizer, self.length = path, tokenizer, length
+    def __init__(self, path: Path, tokenizer, length: int, vocab: int, state: dict | None = None):
+        self.path, self.tokenizer, self.length, self.vocab = path, tokenizer, length, vocab
         self.jsonl = path.suffix in (".jsonl", ".json")
         self.eos = getattr(tokenizer, "eos_token_id", None)
         state = state or {"offset": 0, "epoch": 0, "buffer": []}
@@ -209,6 +211,14 @@ class Stream:
 
     def state(self) -> dict:
         return {"offset": self.offset, "epoch": self.epoch, "buffer": self.buffer}
+
+    def batch(self, world: int, rank: int, micro_batch: int, generator: torch.Generator) -> dict:
+        """This rank's share of the next world x micro_batch blocks (every rank reads all of them)."""
+        ids = torch.tensor([[self.block() for _ in range(micro_batch)] for _ in range(world)][rank])
+        if int(ids.max()) >= self.vocab or int(ids.min()) < 0:
+            raise Refused(f"--data: token id {int(ids.max())} is outside the design's vocabulary (config.vocab_size "
+                          f"{self.vocab}); the tokenizer and the config disagree")
+        return self._labelled(ids, generator)
 
     def block(self) -> list[int]:
         whole = self.offset == 0  # this pass reads the file from its start
@@ -250,31 +260,116 @@ class Stream:
                           f"not text ({self.path})")
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
+    def _labelled(self, ids: torch.Tensor, generator: torch.Generator) -> dict:
+        """The next token for a causal LM (the model shifts the labels), 15 % of the tokens to predict
+        for a masked LM (BERT's 80 / 10 / 10 rule, drawn from ``generator``)."""
+        if SETTINGS["task"] == "causal-lm":
+            return {"input_ids": ids, "labels": ids.clone()}
+        chosen = torch.rand(ids.shape, generator=generator) < 0.15
+        labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+        draw = torch.rand(ids.shape, generator=generator)
+        masked = ids.masked_fill(chosen & (draw < 0.8), self.tokenizer.mask_token_id)
+        swapped = chosen & (draw >= 0.8) & (draw < 0.9)
+        random_ids = torch.randint(0, len(self.tokenizer), ids.shape, generator=generator)
+        return {"input_ids": torch.where(swapped, random_ids, masked), "labels": labels}
 
-def batches(stream: Stream, world: int, rank: int, micro_batch: int, accumulation: int, vocab: int):
-    """This rank's micro-batches of one step: the step takes world x micro_batch x accumulation blocks
-    in order, micro-step by micro-step and rank by rank; every rank reads all of them."""
-    for _ in range(accumulation):
-        rows = [[stream.block() for _ in range(micro_batch)] for _ in range(world)][rank]
-        ids = torch.tensor(rows)
-        if int(ids.max()) >= vocab or int(ids.min()) < 0:
-            raise Refused(f"--data: token id {int(ids.max())} is outside the design's vocabulary (config.vocab_size "
-                          f"{vocab}); the tokenizer and the config disagree")
-        yield ids
+
+class Examples:
+    """Labelled files of a folder of class folders (DATA/CLASS/FILE): images through the design's
+    image processor, or 16-bit PCM WAV clips (read with the standard library's wave) through its
+    feature extractor. Each epoch visits them in an order drawn from the design's seed and the epoch,
+    the same on every run; the state is the epoch and the position in it. Every rank reads only its
+    own examples."""
+
+    def __init__(self, root: Path, processor, config, state: dict | None = None):
+        self.root, self.processor = root, processor
+        self.audio = SETTINGS["main_input"] != "pixel_values"
+        suffixes = (".wav",) if self.audio else IMAGE_FILES
+        classes = sorted(d.name for d in root.iterdir() if d.is_dir())
+        named = {name: int(i) for i, name in config.id2label.items()}
+        if classes and set(classes) <= set(named) and not all(re.fullmatch(r"LABEL_\d+", n) for n in named):
+            label_of = {name: named[name] for name in classes}  # the design's own label names
+        elif len(classes) > config.num_labels:
+            raise Refused(f"--data: {len(classes)} class folders in {root}; the design has {config.num_labels} "
+                          "labels (config.num_labels)")
+        else:  # folders in sorted order are labels 0, 1, ...; their names go into the saved config
+            label_of = {name: i for i, name in enumerate(classes)}
+            if len(classes) == config.num_labels:
+                config.id2label, config.label2id = {i: n for n, i in label_of.items()}, dict(label_of)
+        self.files = [(path, label_of[name]) for name in classes for path in sorted((root / name).iterdir())
+                      if path.suffix.lower() in suffixes]
+        if not self.files:
+            raise Refused(f"--data: {root} holds no class folders of {'/'.join(suffixes)} files")
+        state = state or {"epoch": 0, "position": 0}
+        self.epoch, self.position = state["epoch"], state["position"]
+        self.order = self._order()
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def _order(self) -> list[int]:
+        generator = torch.Generator().manual_seed(SETTINGS["seed"] * 1_000_003 + self.epoch)
+        return torch.randperm(len(self.files), generator=generator).tolist()
+
+    def _take(self, n: int) -> list[tuple[Path, int]]:
+        out = []
+        for _ in range(n):
+            if self.position == len(self.files):
+                self.epoch, self.position = self.epoch + 1, 0
+                self.order = self._order()
+            out.append(self.files[self.order[self.position]])
+            self.position += 1
+        return out
+
+    def batch(self, world: int, rank: int, micro_batch: int, generator: torch.Generator) -> dict:
+        mine = [self._take(micro_batch) for _ in range(world)][rank]
+        labels = torch.tensor([label for _, label in mine])
+        if not self.audio:
+            images = [load_image(str(path)) for path, _ in mine]
+            return {**self.processor(images=images, return_tensors="pt"), "labels": labels}
+        rate = self.processor.sampling_rate
+        clips = [self._clip(path, rate) for path, _ in mine]
+        fixed = {"padding": "max_length", "max_length": SETTINGS["audio_samples"], "truncation": True} \
+            if self.processor.feature_size == 1 else {}  # raw samples; spectrogram extractors pad to their own
+        return {**self.processor(clips, sampling_rate=rate, return_tensors="pt", **fixed), "labels": labels}
+
+    @staticmethod
+    def _clip(path: Path, rate: int):
+        with wave.open(str(path), "rb") as clip:
+            width, channels, found = clip.getsampwidth(), clip.getnchannels(), clip.getframerate()
+            frames = clip.readframes(clip.getnframes())
+        if width != 2:
+            raise Refused(f"--data: {path} is not 16-bit PCM WAV ({8 * width}-bit samples)")
+        if found != rate:
+            raise Refused(f"--data: {path} is sampled at {found:,} Hz; the design's feature extractor takes "
+                          f"{rate:,} Hz (resample the files)")
+        samples = torch.frombuffer(bytearray(frames), dtype=torch.int16).float().div(32768)
+        return samples.view(-1, channels).mean(dim=1).numpy()
 
 
-def labelled(ids: torch.Tensor, tokenizer, generator: torch.Generator) -> dict:
-    """The head's inputs and labels: the next token for a causal LM (the model shifts them), 15 % of the
-    tokens to predict for a masked LM (BERT's 80 / 10 / 10 rule, drawn from ``generator``)."""
-    if SETTINGS["task"] == "causal-lm":
-        return {"input_ids": ids, "labels": ids.clone()}
-    chosen = torch.rand(ids.shape, generator=generator) < 0.15
-    labels = torch.where(chosen, ids, torch.full_like(ids, -100))
-    draw = torch.rand(ids.shape, generator=generator)
-    masked = ids.masked_fill(chosen & (draw < 0.8), tokenizer.mask_token_id)
-    swapped = chosen & (draw >= 0.8) & (draw < 0.9)
-    masked = torch.where(swapped, torch.randint(0, len(tokenizer), ids.shape, generator=generator), masked)
-    return {"input_ids": masked, "labels": labels}
+def data_path(path: str | None) -> Path:
+    """--data as the design's main input reads it: a file of text (or token ids) for input_ids, a folder
+    of class folders else."""
+    text = SETTINGS["main_input"] == "input_ids"
+    if path is None:
+        raise Refused("--data: this design has no tokenizer and no default data; give JSON lines of "
+                      "{\"input_ids\": [...]}" if text else "--data: give a folder of class folders "
+                      f"({'images' if SETTINGS['main_input'] == 'pixel_values' else 'WAV clips'}, DATA/CLASS/FILE)")
+    where = Path(path)
+    if not (where.is_file() if text else where.is_dir()):
+        raise Refused(f"--data: {where} is not a {'file' if text else 'folder'}")
+    return where
+
+
+def dataset(where: Path, processors: dict, config, state: dict | None) -> Stream | Examples:
+    processor = processors.get("processor")
+    if SETTINGS["main_input"] == "input_ids":
+        tokenizer = processors.get("tokenizer") or getattr(processor, "tokenizer", None)
+        if SETTINGS["task"] == "masked-lm" and getattr(tokenizer, "mask_token_id", None) is None:
+            raise Refused("tokenizer: a masked LM needs a tokenizer with a mask token")
+        return Stream(where, tokenizer, SETTINGS["sequence_length"], config.get_text_config().vocab_size, state)
+    part = processors.get("image_processor") or processors.get("feature_extractor") or processor
+    return Examples(where, part, config, state)
 
 
 # ----- checkpoints --------------------------------------------------------------------------------
@@ -304,6 +399,7 @@ def save_checkpoint(root: Path, step: int, model, opt, trainer: dict, keep: int)
             os.fsync(f.fileno())
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)
+        synced(root)
         kept = sorted((p for p in root.glob("step-*") if CHECKPOINT.fullmatch(p.name)), key=lambda p: p.name)
         for old in kept[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
@@ -312,8 +408,18 @@ def save_checkpoint(root: Path, step: int, model, opt, trainer: dict, keep: int)
     dist.barrier()
 
 
+def synced(folder: Path) -> None:
+    """A rename in ``folder`` made durable (its directory entry flushed)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def resume(root: Path, model, opt) -> dict | None:
-    found = [str(latest(root)) if dist.get_rank() == 0 and root.is_dir() and latest(root) else None]
+    newest = latest(root) if dist.get_rank() == 0 and root.is_dir() else None
+    found = [str(newest) if newest else None]
     dist.broadcast_object_list(found, src=0)  # rank 0's answer for all, should the filesystem lag
     if found[0] is None:
         return None
@@ -346,6 +452,7 @@ def save_final(model, config, processors: dict, output: Path) -> None:
             os.replace(output, old)
             shutil.rmtree(old)
         os.replace(partial, output)
+        synced(output.parent)
         print(json.dumps({"saved": str(output)}), flush=True)
     dist.barrier()
 
@@ -355,33 +462,27 @@ def save_final(model, config, processors: dict, output: Path) -> None:
 
 def train(args: argparse.Namespace, device: torch.device) -> None:
     world, rank = dist.get_world_size(), dist.get_rank()
-    if args.data is None:
-        raise Refused("--data: this design has no tokenizer and no default data; give JSON lines of "
-                      "{\"input_ids\": [...]}")
-    data = Path(args.data)
-    if not data.is_file():
-        raise Refused(f"--data: {data} is not a file")
+    where = data_path(args.data)  # refused before the design is built
     shell, weights, buffers, processors = design()
-    tokenizer = processors.get("tokenizer")
-    if SETTINGS["task"] == "masked-lm" and getattr(tokenizer, "mask_token_id", None) is None:
-        raise Refused("tokenizer: a masked LM needs a tokenizer with a mask token")
     config = shell.config
     model = shard(shell, device, weights, buffers)
     del weights, buffers
-    micro_batch, length, accumulation = SETTINGS["micro_batch"], SETTINGS["sequence_length"], args.accumulation
-    tokens_per_step = world * micro_batch * accumulation * length
-    steps = args.steps if args.steps is not None else max(1, -(-SETTINGS["tokens"] // tokens_per_step))
-    warmup = args.warmup if args.warmup is not None else steps // 100
     opt = optimizer(model, args.lr)
     checkpoints = Path(args.checkpoints)
     trainer = resume(checkpoints, model, opt) or {"step": 0, "data": None, "loss_scale": 2.0 ** 16, "good_steps": 0}
-    stream = Stream(data, tokenizer, length, trainer["data"])
+    data = dataset(where, processors, config, trainer["data"])
+    text = isinstance(data, Stream)
+    micro_batch, accumulation = SETTINGS["micro_batch"], args.accumulation
+    per_step = world * micro_batch * accumulation  # sequences, images or clips
+    tokens_per_step = per_step * SETTINGS["sequence_length"] if text else None
+    default_steps = -(-SETTINGS["tokens"] // tokens_per_step) if text else -(-len(data.files) // per_step)
+    steps = args.steps if args.steps is not None else max(1, default_steps)
+    warmup = args.warmup if args.warmup is not None else steps // 100
     fp16 = SETTINGS["precision"] == "fp16-mixed"
     no_cache = {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
-    vocab = config.get_text_config().vocab_size
-    say(json.dumps({"start": trainer["step"], "steps": steps, "processes": world, "tokens_per_step": tokens_per_step,
-                    "layout": SETTINGS["layout"], "precision": SETTINGS["precision"],
-                    "optimizer": SETTINGS["optimizer"]}))
+    say(json.dumps({"start": trainer["step"], "steps": steps, "processes": world, "examples_per_step": per_step,
+                    "tokens_per_step": tokens_per_step, "layout": SETTINGS["layout"],
+                    "precision": SETTINGS["precision"], "optimizer": SETTINGS["optimizer"]}))
     step = trainer["step"]
     while step < steps:
         began = time.perf_counter()
@@ -392,9 +493,9 @@ def train(args: argparse.Namespace, device: torch.device) -> None:
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         total = torch.zeros((), device=device)
-        for i, ids in enumerate(batches(stream, world, rank, micro_batch, accumulation, vocab)):
+        for i in range(accumulation):
             model.set_requires_gradient_sync(i == accumulation - 1)  # reduce-scatter once per step
-            batch = {k: v.to(device) for k, v in labelled(ids, tokenizer, generator).items()}
+            batch = {k: v.to(device) for k, v in data.batch(world, rank, micro_batch, generator).items()}
             loss = model(**batch, **no_cache).loss / accumulation
             total += loss.detach()
             (loss * trainer["loss_scale"] if fp16 else loss).backward()
@@ -413,10 +514,11 @@ def train(args: argparse.Namespace, device: torch.device) -> None:
             trainer.update(loss_scale=scale, good_steps=0 if good >= FP16_GROWTH else good)
         dist.all_reduce(total)
         step += 1
+        rate = (tokens_per_step or per_step) / (time.perf_counter() - began)
         say(json.dumps({"step": step, "loss": total.item() / world, "lr": lr, "grad_norm": norm,
-                        "tokens_per_second": round(tokens_per_step / (time.perf_counter() - began))}))
+                        "tokens_per_second" if text else "examples_per_second": round(rate)}))
         if step % args.checkpoint_every == 0 or step == steps:
-            trainer.update(step=step, data=stream.state())
+            trainer.update(step=step, data=data.state())
             save_checkpoint(checkpoints, step, model, opt, trainer, args.keep)
     save_final(model, config, processors, Path(args.output))
 
