@@ -13,19 +13,7 @@ from widgets import Compare, Composer, SavePanel
 from widgets._design import Design
 
 from manual_clock import ManualClock
-
-TINY = {"model_type": "distilbert",
-        "config": {"dim": 32, "n_heads": 2, "hidden_dim": 64, "n_layers": 1, "vocab_size": 100,
-                   "max_position_embeddings": 32}}
-
-
-def with_config(spec: dict, **config) -> dict:
-    return {**spec, "config": {**spec["config"], **config}}
-
-
-def front_end(widget, message: dict) -> None:
-    widget.comm.handle_msg({"content": {"data": {"method": "custom", "content": message}}, "buffers": []})
-
+from test_widgets import TINY, front_end, with_config
 
 def spec_file(tmp_path, spec: dict, name: str = "b.json") -> str:
     path = tmp_path / name
